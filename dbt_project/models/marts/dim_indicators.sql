@@ -1,0 +1,20 @@
+select
+    indicator_id,
+    sort_order::integer as sort_order,
+    domain,
+    title,
+    short_title,
+    definition,
+    numerator_definition,
+    denominator_definition,
+    unit,
+    multiplier::double as multiplier,
+    decimals::integer as decimals,
+    polarity,
+    method,
+    source,
+    geography_level,
+    is_headline::boolean as is_headline,
+    caveats,
+from {{ ref('indicators') }}
+order by sort_order

@@ -1,0 +1,16 @@
+select
+    census_date,
+    data_source,
+    pcn_code,
+    trim(pcn_name) as pcn_name,
+    sub_icb_code,
+    icb_code,
+    trim(staff_group) as staff_group,
+    trim(staff_role) as staff_role,
+    trim(detailed_staff_role) as detailed_staff_role,
+    fte,
+    is_negative_fte,
+    unique_identifier,
+    vintage,
+    source_status,
+from {{ source('pcn_workforce', 'staff_records') }}

@@ -1,0 +1,33 @@
+"""Configuration in one place: environment variables prefixed PCN_BENCHMARK_ (see .env.example)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+TEMPLATES_DIR = PROJECT_ROOT / "report_templates"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PCN_BENCHMARK_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("data/sample")
+    """Landing zone read by `run` (the bundled real sample by default)."""
+    raw_dir: Path = Path("data/raw")
+    """Landing zone written by `fetch` and read by `run --fetch`."""
+    out_dir: Path = Path("build")
+    """Publication root: releases/, site (a symbolic link) and work/."""
+    duckdb_path: str | None = None
+    """DuckDB database for dbt; default <out>/work/pcn_benchmark.duckdb."""
+    render_batch_size: int = 200
+    """PCN pages rendered per task."""
+    site_title: str = "PCN primary mental health benchmark"
+    contact_email: str = "pcn-mh-benchmark@example.org"
+
+
+def get_settings() -> Settings:
+    return Settings()

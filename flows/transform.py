@@ -1,0 +1,61 @@
+"""Run `dbt build` in a subprocess, so this process holds no DuckDB connection afterwards
+(dbt-duckdb keeps its connection open in the process that ran it; see README)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from flows.settings import DBT_PROJECT_DIR
+
+
+class ModelBuildError(RuntimeError):
+    """dbt build failed: a model, contract or data test. The message carries dbt's own lines."""
+
+
+def dbt_executable() -> str:
+    candidate = Path(sys.executable).with_name("dbt")
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def build_models(period: str, parquet_dir: Path, duckdb_path: Path, work_dir: Path) -> str:
+    """dbt build (seeds, models, contracts, data and unit tests) for one period; returns the log."""
+    duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+    if duckdb_path.exists():
+        duckdb_path.unlink()  # each run builds from its own inputs only
+    env = {
+        **os.environ,
+        "PCN_BENCHMARK_PARQUET_DIR": str(parquet_dir.resolve()),
+        "PCN_BENCHMARK_DUCKDB_PATH": str(duckdb_path.resolve()),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DO_NOT_TRACK": "1",
+    }
+    command = [
+        dbt_executable(),
+        "build",
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str((work_dir / "dbt_target").resolve()),
+        "--log-path",
+        str((work_dir / "dbt_logs").resolve()),
+        "--vars",
+        f"{{period: '{period}'}}",
+        "--no-use-colors",
+        "--quiet",
+    ]
+    completed = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    log = completed.stdout + completed.stderr
+    if completed.returncode != 0:
+        failing = [
+            line.strip()
+            for line in log.splitlines()
+            if any(w in line for w in ("Failure", "Error", "error", "FAIL", "failed"))
+        ]
+        reason = failing[0] if failing else f"exit code {completed.returncode}"
+        raise ModelBuildError(f"dbt build failed for period {period}: {reason}\n{log[-4000:]}")
+    return log

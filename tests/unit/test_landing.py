@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from flows import landing
+from tests.conftest import FIXTURE_LANDING
+
+pytestmark = pytest.mark.unit
+
+
+def test_scan_finds_each_product_and_prefers_the_extracted_file():
+    found = {(f.source, f.product): f for f in landing.scan(FIXTURE_LANDING)}
+    assert set(found) == {
+        ("ods_epcn", "epcn"),
+        ("gp_registrations", "prac_all"),
+        ("gp_registrations", "prac_map"),
+        ("pcn_workforce", "individual"),
+        ("qof", "prevalence"),
+    }
+    assert found[("pcn_workforce", "individual")].path.suffix == ".csv"
+
+
+def test_select_for_period_takes_latest_vintage_on_or_before():
+    files = landing.scan(FIXTURE_LANDING)
+    chosen = landing.select_for_period(files, "2026-02")
+    assert chosen[("gp_registrations", "prac_map")].vintage == "2026-01"
+    assert ("gp_registrations", "prac_all") not in chosen  # its first vintage is 2026-03
+    assert ("pcn_workforce", "individual") not in chosen
+    assert landing.latest_vintage(files) == "2026-06"
+
+
+def test_a_modified_landed_file_is_refused(landing_copy: Path):
+    target = landing_copy / "qof/2025-03/PREVALENCE_2425.csv"
+    target.write_bytes(target.read_bytes() + b"A00000,MH,1.0,TOTAL,10\n")
+    landed = next(f for f in landing.scan(landing_copy) if f.source == "qof")
+    with pytest.raises(landing.LandingError, match="does not match its manifest"):
+        landing.verify(landed)
+
+
+def test_land_file_is_idempotent_and_lands_a_revision(tmp_path: Path):
+    src = tmp_path / "PREVALENCE_2425.csv"
+    src.write_text("PRACTICE_CODE,GROUP_CODE,REGISTER,PATIENT_LIST_TYPE,PRACTICE_LIST_SIZE\n")
+    data = tmp_path / "raw"
+    first = landing.land_file(
+        src,
+        data,
+        "qof",
+        "2025-03",
+        origin="https://example.test/a.csv",
+        landed_at="2026-01-01T00:00:00Z",
+    )
+    again = landing.land_file(
+        src,
+        data,
+        "qof",
+        "2025-03",
+        origin="https://example.test/a.csv",
+        landed_at="2026-02-01T00:00:00Z",
+    )
+    assert first == again
+    src.write_text(src.read_text() + "A81001,MH,1,TOTAL,100\n")
+    revised = landing.land_file(
+        src,
+        data,
+        "qof",
+        "2025-03",
+        origin="https://example.test/a.csv",
+        landed_at="2026-03-01T00:00:00Z",
+    )
+    assert revised == data / "qof/2025-03/revisions/2026-03-01/PREVALENCE_2425.csv"
+    assert first.read_text().count("\n") == 1  # the landed file was not modified
+    manifest = json.loads((revised.parent / "_manifest.json").read_text())
+    assert manifest["files"][0]["url"] == "https://example.test/a.csv"
+    [latest] = [f for f in landing.scan(data) if f.source == "qof"]
+    assert latest.path == revised
