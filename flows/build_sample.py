@@ -7,6 +7,7 @@ imports this module; the bundled sample it writes is committed with its provenan
 from __future__ import annotations
 
 import argparse
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -40,9 +41,79 @@ SAMPLE = (
         "",
     ),
     ("qof", "2025-03", "qof/2024-25/PREVALENCE_2425.csv", "PREVALENCE_2425.csv", ""),
+    ("imd", "2019-09", "fingertips_imd/2019/indicator-data.csv", "indicator-data.csv", ""),
 )
 
-EXTRACT = {"PCNWFIndividualCSV.062026.zip": r"Individual Level.csv"}
+EXTRACT = {
+    "PCNWFIndividualCSV.062026.zip": r"Individual Level.csv",
+    "GPWPracticeCSV.052026.zip": r"Practice Level - Detailed.csv",
+}
+GP_WORKFORCE_SEED = 20260531
+
+
+def land_extracted(target: Path, data_dir: Path, source: str, vintage: str, extra: dict) -> None:
+    """Land the members of a landed zip that the readers use, next to it."""
+    with zipfile.ZipFile(target) as zf:
+        for member in zf.namelist():
+            if member.endswith(EXTRACT[target.name]) and "/" not in member and ".." not in member:
+                out = target.parent / ".extract.tmp"
+                out.write_bytes(zf.read(member))
+                land_file(
+                    out,
+                    data_dir,
+                    source,
+                    vintage,
+                    origin=f"{target.name}!{member}",
+                    name=member,
+                    landed_at=LANDED_AT,
+                    extra={"extracted_from": target.name, **extra},
+                )
+                out.unlink()
+
+
+def build_rebuilt(shared_real: Path, data_dir: Path, work: Path) -> None:
+    """Files rebuilt in the publishers' exact formats from real figures (status "rebuilt")."""
+    from flows.synthetic import gp_workforce, talking_therapies
+
+    annual = work / "psych-ther-ann-rep-csv-2024-25-main2.csv"
+    talking_therapies.rebuild_annual_main(
+        shared_real / "talking_therapies/nhstt_parquet/measures_annual.parquet",
+        shared_real / "talking_therapies/annual_main_header_fixture_2024-25/2024-25.csv",
+        annual,
+        year="2024-25",
+    )
+    land_file(
+        annual,
+        data_dir,
+        "talking_therapies",
+        "2025-03",
+        origin="rebuilt by flows.synthetic.talking_therapies.rebuild_annual_main from the real "
+        "ICB-level 2024-25 figures (shared/data/real/talking_therapies/nhstt_parquet)",
+        landed_at=LANDED_AT,
+        extra={"status": "rebuilt"},
+    )
+    result = gp_workforce.rebuild_detailed_csv(
+        shared_real / "gp_workforce/definitions_2025-11/gpw_detailed_columns_extracted.tsv",
+        shared_real / "gp_workforce/2026-05/gp_composition_may26.csv",
+        data_dir / "gp_registrations/2026-01/gp-reg-pat-prac-map.csv",
+        GP_WORKFORCE_SEED,
+        work / "GPWPracticeCSV.052026.zip",
+        patients_csv=data_dir / "gp_registrations/2026-03/gp-reg-pat-prac-all.csv",
+        period="2026-05",
+    )
+    extra = {"status": "rebuilt", "synthetic_columns": list(result.synthetic_columns)}
+    target = land_file(
+        result.out_zip,
+        data_dir,
+        "gp_workforce",
+        "2026-05",
+        origin="rebuilt by flows.synthetic.gp_workforce.rebuild_detailed_csv (seed "
+        f"{GP_WORKFORCE_SEED}): real GP, nurse, DPC and admin FTE totals of May 2026; "
+        "finer mental-health columns synthetic",
+        landed_at=LANDED_AT,
+        extra=extra,
+    )
+    land_extracted(target, data_dir, "gp_workforce", "2026-05", extra)
 
 
 def build(shared_real: Path, data_dir: Path) -> None:
@@ -61,22 +132,9 @@ def build(shared_real: Path, data_dir: Path) -> None:
             extra=extra,
         )
         if name in EXTRACT:
-            with zipfile.ZipFile(target) as zf:
-                for member in zf.namelist():
-                    if member.endswith(EXTRACT[name]) and "/" not in member and ".." not in member:
-                        out = target.parent / ".extract.tmp"
-                        out.write_bytes(zf.read(member))
-                        land_file(
-                            out,
-                            data_dir,
-                            source,
-                            vintage,
-                            origin=f"{name}!{member}",
-                            name=member,
-                            landed_at=LANDED_AT,
-                            extra={"extracted_from": name},
-                        )
-                        out.unlink()
+            land_extracted(target, data_dir, source, vintage, {})
+    with tempfile.TemporaryDirectory() as work:
+        build_rebuilt(shared_real, data_dir, Path(work))
 
 
 if __name__ == "__main__":

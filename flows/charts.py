@@ -144,7 +144,7 @@ class SpineChart:
 
 
 def distribution_chart(
-    values: Sequence[float], england: float | None, x_label: str, label: str
+    values: Sequence[float], england: float | None, x_label: str, label: str, decimals: int = 2
 ) -> str:
     """Histogram of all PCNs' values with England marked."""
     fig = Figure(figsize=(6.4, 2.4))
@@ -153,7 +153,9 @@ def distribution_chart(
     clean = [v for v in values if v is not None]
     ax.hist(clean, bins=40, color="#7c98b6", edgecolor="white", linewidth=0.4)
     if england is not None:
-        ax.axvline(england, color=ENGLAND_COLOUR, linewidth=1.5, label=f"England {england:,.2f}")
+        ax.axvline(
+            england, color=ENGLAND_COLOUR, linewidth=1.5, label=f"England {england:,.{decimals}f}"
+        )
         ax.legend(frameon=False, fontsize=8)
     ax.set_xlabel(x_label)
     ax.set_ylabel("Number of PCNs")

@@ -54,7 +54,7 @@ def run(
     from flows.landing import LandingError
     from flows.normalise import MissingSourceError
     from flows.pipeline import publish_benchmark
-    from flows.publish import PublishError
+    from flows.publish import PublishError, RunLockedError
     from flows.sources.base import ReaderError
     from flows.transform import ModelBuildError
     from flows.validate import QualityGateError
@@ -74,6 +74,7 @@ def run(
         ModelBuildError,
         QualityGateError,
         PublishError,
+        RunLockedError,
         ValueError,
         OSError,
     ) as exc:

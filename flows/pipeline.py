@@ -316,8 +316,22 @@ def publish_benchmark(
 ) -> dict:
     """Publish the benchmark for one period from the landed inputs; returns a run summary."""
     settings = get_settings()
-    data = Path(data_dir) if data_dir else settings.data_dir
     out = Path(out_dir) if out_dir else settings.out_dir
+    with publish.run_lock(out):
+        summary = _publish(settings, period, data_dir, out, pcn_codes, release_date)
+        publish.prune(out, settings.keep_releases)
+    return summary
+
+
+def _publish(
+    settings: Settings,
+    period: str | None,
+    data_dir: str | None,
+    out: Path,
+    pcn_codes: list[str] | None,
+    release_date: str | None,
+) -> dict:
+    data = Path(data_dir) if data_dir else settings.data_dir
     period = period or landing.latest_vintage(landing.scan(data))
     released = date.fromisoformat(release_date) if release_date else default_release_date(period)
     run_id = uuid.uuid4().hex

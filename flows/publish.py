@@ -7,8 +7,12 @@ does `<out>/site`, a symbolic link, switch to it by one atomic rename. A failed 
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 from flows.settings import TEMPLATES_DIR
@@ -44,3 +48,51 @@ def publish(out_dir: Path, release_dir: Path) -> Path:
 def current_release(out_dir: Path) -> Path | None:
     site = out_dir / "site"
     return site.resolve() if site.is_symlink() else None
+
+
+class RunLockedError(RuntimeError):
+    """Another run is publishing into the same output folder."""
+
+
+@contextmanager
+def run_lock(out_dir: Path) -> Iterator[None]:
+    """Refuse a second run on the same output while one is running (an OS lock: freed on exit,
+    even if the first run is killed)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / ".run.lock"
+    handle = path.open("a+", encoding="utf-8")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "unknown"
+        handle.close()
+        raise RunLockedError(
+            f"another run is publishing into {out_dir} ({holder}); wait for it to finish"
+        ) from None
+    try:
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} since {datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}\n")
+        handle.flush()
+        yield
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
+
+
+def prune(out_dir: Path, keep: int) -> list[Path]:
+    """Keep the newest `keep` releases (and always the published one); drop older releases and
+    every working folder but the published release's. Returns what was removed."""
+    current = current_release(out_dir)
+    removed: list[Path] = []
+    releases = sorted((out_dir / "releases").glob("*"), key=lambda p: p.name, reverse=True)
+    for release in releases[keep:]:
+        if release.resolve() != current:
+            shutil.rmtree(release)
+            removed.append(release)
+    for work in (out_dir / "work").glob("*"):
+        if current is None or work.name != current.name:
+            shutil.rmtree(work, ignore_errors=True)
+            removed.append(work)
+    return removed

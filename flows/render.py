@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import os
 import tempfile
 from collections import defaultdict
@@ -258,6 +259,7 @@ def charts_for(summary: list[dict], spread: dict[str, list[float]]) -> dict[str,
             s["england_value"],
             x_label=f"{s['short_title']}",
             label=f"Histogram of {s['title']} across all PCNs, with England marked",
+            decimals=s["decimals"],
         )
         for s in summary
     }
@@ -311,6 +313,9 @@ def render_report_pdf(release_dir: str, site: dict) -> Path:
     from weasyprint import HTML
     from weasyprint.urls import URLFetcher
 
+    # inline SVG style attributes are also seen by the HTML CSS parser, which warns about each
+    # SVG property it does not know; the SVG renderer applies them. Keep real errors only.
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
     root = Path(release_dir).resolve()
     local_only = URLFetcher(allowed_protocols={"file"})  # never fetch anything over a network
     html = HTML(

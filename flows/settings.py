@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     """Publication root: releases/, site (a symbolic link) and work/."""
     duckdb_path: str | None = None
     """DuckDB database for dbt; default <out>/work/pcn_benchmark.duckdb."""
+    keep_releases: int = 5
+    """Release folders kept under <out>/releases (the published one is always kept)."""
     render_batch_size: int = 200
     """PCN pages rendered per task."""
     site_title: str = "PCN primary mental health benchmark"

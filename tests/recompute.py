@@ -14,6 +14,41 @@ from pathlib import Path
 from statsmodels.stats.proportion import proportion_confint
 
 MHP_SUFFIX = re.compile(r"\(Mental Health Practitioner - (Adult|Children and Young People)\)$")
+OTHER_MENTAL_HEALTH = {
+    "Mental Health and Wellbeing Practitioner",
+    "Trainee Mental Health and Wellbeing Practitioner",
+    "Community Mental Health Nurse",
+    "NHS Talking Therapies Therapist",
+    "Trainee NHS Talking Therapies Therapist",
+    "Applied Psychologist \u2013 Clinical",
+    "Clinical Associate in Psychology",
+    "Therapist- Counsellor",
+    "Peer Support Worker",
+}
+
+
+def workforce_group(detailed_role: str) -> set[str]:
+    """The FTE indicators a staff record counts towards, from its detailed role alone."""
+    role = detailed_role.strip()
+    if MHP_SUFFIX.search(role):
+        return {"mhp_fte_per_10k", "mh_roles_fte_per_10k"}
+    if role in OTHER_MENTAL_HEALTH:
+        return {"mh_roles_fte_per_10k"}
+    return {
+        "Social Prescribing Link Worker": {"splw_fte_per_10k"},
+        "Health and Wellbeing Coach": {"hwbc_fte_per_10k"},
+        "Care Coordinator": {"care_coordinator_fte_per_10k"},
+    }.get(role, set())
+
+
+WORKFORCE_INDICATORS = (
+    "mhp_fte_per_10k",
+    "mh_roles_fte_per_10k",
+    "splw_fte_per_10k",
+    "hwbc_fte_per_10k",
+    "care_coordinator_fte_per_10k",
+)
+ALL_INDICATORS = {*WORKFORCE_INDICATORS, "smi_prevalence", "depression_prevalence", "list_size"}
 
 
 def _rows(path: Path) -> list[dict]:
@@ -30,46 +65,62 @@ def recompute(landing: Path) -> dict[tuple[str, str], dict]:
         r["CODE"]: int(r["NUMBER_OF_PATIENTS"])
         for r in _rows(landing / "gp_registrations/2026-03/gp-reg-pat-prac-all.csv")
     }
-    qof = [r for r in _rows(landing / "qof/2025-03/PREVALENCE_2425.csv") if r["GROUP_CODE"] == "MH"]
+    qof_rows = _rows(landing / "qof/2025-03/PREVALENCE_2425.csv")
     workforce = _rows(
         landing / "pcn_workforce/2026-06/1.Primary Care Networks - June 2026 Individual Level.csv"
     )
 
     results: dict[tuple[str, str], dict] = {}
 
-    register, lists = defaultdict(float), defaultdict(float)
-    for r in qof:
-        pcn = membership.get(r["PRACTICE_CODE"])
-        if pcn and pcn != "U":
-            register[pcn] += float(r["REGISTER"])
-            lists[pcn] += float(r["PRACTICE_LIST_SIZE"])
-    england_smi = sum(float(r["REGISTER"]) for r in qof) / sum(
-        float(r["PRACTICE_LIST_SIZE"]) for r in qof
-    )
-    for pcn, n in register.items():
-        low95, up95 = proportion_confint(n, lists[pcn], alpha=0.05, method="wilson")
-        low998, up998 = proportion_confint(n, lists[pcn], alpha=0.002, method="wilson")
-        results[(pcn, "smi_prevalence")] = {
-            "value": 100 * n / lists[pcn],
-            "lower_ci95": 100 * low95,
-            "upper_ci95": 100 * up95,
-            "lower_ci998": 100 * low998,
-            "upper_ci998": 100 * up998,
-            "england_value": 100 * england_smi,
-        }
+    for indicator, group, list_type in (
+        ("smi_prevalence", "MH", "TOTAL"),
+        ("depression_prevalence", "DEP", "18OV"),
+    ):
+        qof = [
+            r for r in qof_rows if r["GROUP_CODE"] == group and r["PATIENT_LIST_TYPE"] == list_type
+        ]
+        register, lists = defaultdict(float), defaultdict(float)
+        for r in qof:
+            pcn = membership.get(r["PRACTICE_CODE"])
+            if pcn and pcn != "U":
+                register[pcn] += float(r["REGISTER"])
+                lists[pcn] += float(r["PRACTICE_LIST_SIZE"])
+        england = sum(float(r["REGISTER"]) for r in qof) / sum(
+            float(r["PRACTICE_LIST_SIZE"]) for r in qof
+        )
+        for pcn, n in register.items():
+            low95, up95 = proportion_confint(n, lists[pcn], alpha=0.05, method="wilson")
+            low998, up998 = proportion_confint(n, lists[pcn], alpha=0.002, method="wilson")
+            results[(pcn, indicator)] = {
+                "value": 100 * n / lists[pcn],
+                "lower_ci95": 100 * low95,
+                "upper_ci95": 100 * up95,
+                "lower_ci998": 100 * low998,
+                "upper_ci998": 100 * up998,
+                "england_value": 100 * england,
+            }
 
-    fte = defaultdict(float)
+    fte: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for r in workforce:
-        if MHP_SUFFIX.search(r["DETAILED_STAFF_ROLE"].strip()) and float(r["FTE"]) >= 0:
-            fte[r["PCN_CODE"]] += float(r["FTE"])
+        value = float(r["FTE"])
+        for indicator in workforce_group(r["DETAILED_STAFF_ROLE"]):
+            if value >= 0:
+                fte[indicator][r["PCN_CODE"]] += value
     patients = defaultdict(int)
     for practice, pcn in membership.items():
         if pcn != "U" and practice in list_sizes:
             patients[pcn] += list_sizes[practice]
-    england_mhp = 10000 * sum(fte.values()) / sum(list_sizes.values())
+    england_patients = sum(list_sizes.values())
+    for indicator in WORKFORCE_INDICATORS:
+        england = 10000 * sum(fte[indicator].values()) / england_patients
+        for pcn, n in patients.items():
+            results[(pcn, indicator)] = {
+                "value": 10000 * fte[indicator].get(pcn, 0.0) / n,
+                "england_value": england,
+            }
     for pcn, n in patients.items():
-        results[(pcn, "mhp_fte_per_10k")] = {
-            "value": 10000 * fte.get(pcn, 0.0) / n,
-            "england_value": england_mhp,
+        results[(pcn, "list_size")] = {
+            "value": n,
+            "england_value": sum(patients.values()) / len(patients),
         }
     return results

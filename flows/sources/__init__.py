@@ -7,7 +7,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from flows.sources import gp_registrations, ods_epcn, pcn_workforce, qof
+from flows.sources import (
+    gp_registrations,
+    gp_workforce,
+    imd,
+    ods_epcn,
+    ods_epraccur,
+    pcn_workforce,
+    qof,
+    talking_therapies,
+)
 from flows.sources.base import ReaderError, ReadResult
 
 __all__ = ["PRODUCTS", "Product", "ReadResult", "ReaderError", "product_for_file"]
@@ -39,7 +48,7 @@ PRODUCTS: tuple[Product, ...] = (
         "ods_epcn",
         "epcn",
         (r"^epcn\.xlsx$", r"^epcn\.zip$"),
-        lambda p, v: ods_epcn.read(p),
+        lambda p, v: ods_epcn.read(p, v),
         "ODS ePCN (PCNs and practice-to-PCN relationships)",
         "NHS England, Organisation Data Service",
     ),
@@ -73,6 +82,58 @@ PRODUCTS: tuple[Product, ...] = (
         (r"^PREVALENCE_\d+(_v\d+)?\.csv$",),
         qof.read,
         "Quality and Outcomes Framework: prevalence",
+        "NHS England",
+    ),
+)
+
+PRODUCTS += (
+    Product(
+        "talking_therapies",
+        "monthly",
+        (r"^nhstalkingtherapies_month_[a-z]{3}_\d{4}_activity_(performance|final)\.csv$",),
+        lambda p, v: talking_therapies.read_monthly(p),
+        "NHS Talking Therapies: monthly activity and performance",
+        "NHS England",
+    ),
+    Product(
+        "talking_therapies",
+        "annual",
+        (
+            r"^psych-ther-ann-rep-csv-\d{4}-\d{2}-main.*\.csv$",
+            r"^psych-ther-ann.*\d{4}-\d{2}.*\.zip$",
+        ),
+        lambda p, v: talking_therapies.read_annual(p, talking_therapies.year_of_vintage(v)),
+        "NHS Talking Therapies annual report: main measures",
+        "NHS England",
+    ),
+)
+
+PRODUCTS += (
+    Product(
+        "ods_epraccur",
+        "epraccur",
+        (r"^epraccur\.csv$", r"^epraccur\.zip$"),
+        lambda p, v: ods_epraccur.read(p, v),
+        "ODS epraccur (GP practices and their status)",
+        "NHS England, Organisation Data Service",
+    ),
+    Product(
+        "imd",
+        "practice_scores",
+        (r"^indicator-data\.csv$",),
+        lambda p, v: imd.read(p),
+        "Index of Multiple Deprivation 2019 score by GP practice (Fingertips 93553)",
+        "Office for Health Improvement and Disparities (Fingertips)",
+    ),
+    Product(
+        "gp_workforce",
+        "practice_detailed",
+        (
+            r"General Practice.*Practice Level( - Detailed)?\.csv$",
+            r"^GPWPracticeCSV\.\d{4}(\d{2})?\.zip$",
+        ),
+        lambda p, v: gp_workforce.read(p, v),
+        "General Practice Workforce (practice level, detailed)",
         "NHS England",
     ),
 )

@@ -1,14 +1,21 @@
 """ODS ePCN.xlsx: PCNs (open/close dates) and practice-to-PCN relationship spells.
 
-Seen: sheet `PCN Details` (2019) or `PCNDetails` (2022 on); headers with line breaks and trailing
-spaces; CCG-era (2019, 2022) and sub-ICB-era (2023 on) header names; dates as integers (2019) or
-`YYYYMMDD` text; in 2019 the partner sheet's PCN name is an Excel formula (not a value).
+Seen (real files Dec 2019, Apr 2022, Jan 2023, Jan 2025, and the Apr 2022 `epcn.zip`):
+- sheet `PCN Details` (2019) or `PCNDetails` (2022 on), and `PCN Core Partner Details`;
+- CCG-era header names (2019, 2022: schema_version `ccg`) and sub-ICB-era names (2023 on:
+  `sub_icb`); header cells with line breaks and trailing spaces from 2022;
+- dates as integers (2019) or `YYYYMMDD` text; blank (empty or '') for an open PCN or a current
+  spell;
+- in 2019 the partner sheet's PCN Name and match columns are Excel formulas: never read;
+- the ODS `epcn.zip` wraps `ePCN.xlsx` and a specification PDF.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import zipfile
+from datetime import date
 from pathlib import Path
 
 import openpyxl
@@ -20,7 +27,6 @@ from flows.sources.base import (
     ColumnSpec,
     ReaderError,
     ReadResult,
-    check_codes,
     clean_header,
     map_columns,
     mapped_names,
@@ -28,6 +34,9 @@ from flows.sources.base import (
 )
 
 SOURCE = "ods_epcn"
+
+PCN_SHEETS = ("PCNDetails", "PCN Details")
+PARTNER_SHEETS = ("PCN Core Partner Details",)
 
 PCN_COLUMNS = (
     ColumnSpec("pcn_code", ("PCN Code",)),
@@ -47,19 +56,21 @@ RELATIONSHIP_COLUMNS = (
     ),
     ColumnSpec("pcn_code", ("PCN Code",)),
     ColumnSpec("pcn_sub_icb_code", ("PCN Parent Sub ICB Loc Code", "PCN Parent CCG Code")),
-    ColumnSpec(
-        "start_date",
-        ("Practice to PCN Relationship Start Date",),
-    ),
+    ColumnSpec("start_date", ("Practice to PCN Relationship Start Date",)),
     ColumnSpec("end_date", ("Practice to PCN Relationship End Date",)),
 )
-
-
-def _sheet_rows(wb: openpyxl.Workbook, names: tuple[str, ...], path: Path) -> list[tuple]:
-    for name in names:
-        if name in wb.sheetnames:
-            return list(wb[name].iter_rows(values_only=True))
-    raise ReaderError(path, f"no sheet named {' or '.join(names)}; sheets were {wb.sheetnames}")
+# The geography columns say which era a file belongs to; all three must agree.
+_CCG_HEADERS = {
+    "CURRENT CLINICAL COMMISSIONING GROUP CODE",
+    "PRACTICE PARENT CCG CODE",
+    "PCN PARENT CCG CODE",
+}
+_GEOGRAPHY = (
+    ("pcns", "sub_icb_code"),
+    ("relationships", "practice_sub_icb_code"),
+    ("relationships", "pcn_sub_icb_code"),
+)
+_VINTAGE = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
 def _text(value: object) -> str | None:
@@ -84,51 +95,125 @@ def _open_workbook(path: Path) -> openpyxl.Workbook:
         raise ReaderError(path, f"not a readable xlsx workbook ({exc.__class__.__name__})") from exc
 
 
-def read(path: Path) -> ReadResult:
+def _sheet(wb: openpyxl.Workbook, names: tuple[str, ...], path: Path) -> tuple[str, list[tuple]]:
+    for name in names:
+        if name in wb.sheetnames:
+            rows = list(wb[name].iter_rows(values_only=True))
+            if not rows:
+                raise ReaderError(path, f"sheet {name!r} is empty: expected a header row")
+            return name, rows
+    raise ReaderError(path, f"no sheet named {' or '.join(names)}; sheets were {wb.sheetnames}")
+
+
+def _read_sheet(
+    rows: list[tuple], specs: tuple[ColumnSpec, ...], where: str
+) -> tuple[dict[str, list], list[int], list[str], dict[str, int]]:
+    """Columns picked by name; dates parsed; blank rows skipped but sheet row numbers kept."""
+    header = [clean_header(h) for h in rows[0]]
+    positions = map_columns(header, specs, where)
+    columns: dict[str, list] = {spec.name: [] for spec in specs}
+    numbers: list[int] = []
+    for number, row in enumerate(rows[1:], start=2):
+        if not any(_text(c) for c in row):
+            continue  # formatted but empty rows at the foot of a sheet
+        numbers.append(number)
+        for spec in specs:
+            index = positions[spec.name]
+            value = row[index] if index < len(row) else None
+            if spec.name.endswith("_date"):
+                value = parse_date(value, f"{where} row {number}", header[index])
+            else:
+                value = _text(value)
+            columns[spec.name].append(value)
+    return columns, numbers, header, positions
+
+
+def _check_codes(
+    values: list[str | None], numbers: list[int], pattern: str, where: str, column: str
+) -> None:
+    """Like base.check_codes, but with the sheet's own row numbers (blank rows are skipped)."""
+    regex = re.compile(pattern)
+    bad = [(n, v) for n, v in zip(numbers, values, strict=True) if not v or not regex.fullmatch(v)]
+    if bad:
+        shown = ", ".join(f"row {n}: {v!r}" for n, v in bad[:5])
+        raise ReaderError(
+            where, f"column {column}: {len(bad)} value(s) not like {pattern} ({shown})"
+        )
+
+
+def _schema_version(mapped: dict[str, dict[str, str]], path: Path) -> str:
+    headers = {f"{table}.{name}": mapped[table][name] for table, name in _GEOGRAPHY}
+    eras = {header.upper() in _CCG_HEADERS for header in headers.values()}
+    if len(eras) != 1:
+        raise ReaderError(path, f"mixes CCG-era and sub-ICB-era geography headers: {headers}")
+    return "ccg" if eras.pop() else "sub_icb"
+
+
+def _period(
+    vintage: str | None, wb: openpyxl.Workbook, dates: list[date | None], path: Path
+) -> str:
+    """The release month: the landing vintage when the caller knows it.
+
+    Without one, the month the workbook was last saved (docProps): for every real ePCN seen this is
+    the release month, while the newest date inside is not (Apr 2022 holds spells dated June 2022,
+    Jan 2025 none after October 2024). A re-saved copy carries its own save date, so callers that
+    know the vintage pass it.
+    """
+    if vintage is not None:
+        if not _VINTAGE.fullmatch(vintage):
+            raise ReaderError(path, f"vintage {vintage!r} is not YYYY-MM")
+        return vintage
+    modified = wb.properties.modified
+    if modified is not None:
+        return modified.strftime("%Y-%m")
+    known = [d for d in dates if d is not None]
+    if not known:
+        raise ReaderError(path, "no release date: no vintage given, no workbook date, no dates")
+    return max(known).strftime("%Y-%m")
+
+
+def read(path: Path, vintage: str | None = None) -> ReadResult:
+    """Read one ePCN.xlsx (or the ODS epcn.zip holding it); `vintage` is the landing month."""
     wb = _open_workbook(path)
-    pcn_rows = _sheet_rows(wb, ("PCNDetails", "PCN Details"), path)
-    rel_rows = _sheet_rows(wb, ("PCN Core Partner Details",), path)
-    if not pcn_rows or not rel_rows:
-        raise ReaderError(path, "an ePCN sheet is empty")
+    try:
+        pcn_sheet, pcn_rows = _sheet(wb, PCN_SHEETS, path)
+        rel_sheet, rel_rows = _sheet(wb, PARTNER_SHEETS, path)
+        pcn_where, rel_where = f"{path} [{pcn_sheet}]", f"{path} [{rel_sheet}]"
+        pcns, pcn_numbers, pcn_header, pcn_pos = _read_sheet(pcn_rows, PCN_COLUMNS, pcn_where)
+        rels, rel_numbers, rel_header, rel_pos = _read_sheet(
+            rel_rows, RELATIONSHIP_COLUMNS, rel_where
+        )
+        mapped = {
+            "pcns": mapped_names(pcn_header, pcn_pos),
+            "relationships": mapped_names(rel_header, rel_pos),
+        }
+        schema_version = _schema_version(mapped, path)
+        if not pcn_numbers or not rel_numbers:
+            raise ReaderError(path, "an ePCN sheet has a header but no rows")
 
-    pcn_header = [clean_header(h) for h in pcn_rows[0]]
-    rel_header = [clean_header(h) for h in rel_rows[0]]
-    pcn_pos = map_columns(pcn_header, PCN_COLUMNS, f"{path} [PCN Details]")
-    rel_pos = map_columns(rel_header, RELATIONSHIP_COLUMNS, f"{path} [PCN Core Partner Details]")
-    schema_version = "ccg" if "CCG" in " ".join(rel_header) else "sub_icb"
-
-    pcns: dict[str, list] = {spec.name: [] for spec in PCN_COLUMNS}
-    for row in pcn_rows[1:]:
-        if not any(_text(c) for c in row):
-            continue
-        for spec in PCN_COLUMNS:
-            value = row[pcn_pos[spec.name]]
-            if spec.name.endswith("_date"):
-                pcns[spec.name].append(parse_date(value, path, spec.published[0]))
-            else:
-                pcns[spec.name].append(_text(value))
-    rels: dict[str, list] = {spec.name: [] for spec in RELATIONSHIP_COLUMNS}
-    for row in rel_rows[1:]:
-        if not any(_text(c) for c in row):
-            continue
-        for spec in RELATIONSHIP_COLUMNS:
-            value = row[rel_pos[spec.name]]
-            if spec.name.endswith("_date"):
-                rels[spec.name].append(parse_date(value, path, spec.published[0]))
-            else:
-                rels[spec.name].append(_text(value))
-
-    check_codes(pcns["pcn_code"], PCN_CODE, f"{path} [PCN Details]", "PCN Code")
-    check_codes(rels["pcn_code"], PCN_CODE, f"{path} [PCN Core Partner Details]", "PCN Code")
-    check_codes(
-        rels["practice_code"],
-        PRACTICE_CODE,
-        f"{path} [PCN Core Partner Details]",
-        "Partner Organisation Code",
-    )
-    latest = max(
-        [d for d in pcns["open_date"] + rels["start_date"] + rels["end_date"] if d is not None]
-    )
+        _check_codes(pcns["pcn_code"], pcn_numbers, PCN_CODE, pcn_where, mapped["pcns"]["pcn_code"])
+        _check_codes(
+            rels["pcn_code"], rel_numbers, PCN_CODE, rel_where, mapped["relationships"]["pcn_code"]
+        )
+        _check_codes(
+            rels["practice_code"],
+            rel_numbers,
+            PRACTICE_CODE,
+            rel_where,
+            mapped["relationships"]["practice_code"],
+        )
+        seen: dict[str, int] = {}
+        for number, code in zip(pcn_numbers, pcns["pcn_code"], strict=True):
+            if code in seen:  # one row per PCN: a repeat would double its practices downstream
+                raise ReaderError(
+                    pcn_where, f"PCN Code {code!r} on rows {seen[code]} and {number}: expected once"
+                )
+            seen[code] = number
+        period = _period(
+            vintage, wb, pcns["open_date"] + rels["start_date"] + rels["end_date"], path
+        )
+    finally:
+        wb.close()
     return ReadResult(
         source=SOURCE,
         product="epcn",
@@ -137,10 +222,11 @@ def read(path: Path) -> ReadResult:
             "pcns": pa.table(pcns, schema=_PCN_SCHEMA),
             "relationships": pa.table(rels, schema=_REL_SCHEMA),
         },
-        period=latest.strftime("%Y-%m"),
+        period=period,
         mapped_columns={
-            **{f"pcns.{k}": v for k, v in mapped_names(pcn_header, pcn_pos).items()},
-            **{f"relationships.{k}": v for k, v in mapped_names(rel_header, rel_pos).items()},
+            f"{table}.{name}": header
+            for table, cols in mapped.items()
+            for name, header in cols.items()
         },
     )
 

@@ -19,7 +19,7 @@ import openpyxl
 import pytest
 
 from tests.conftest import ROOT, SAMPLE
-from tests.recompute import recompute
+from tests.recompute import ALL_INDICATORS, recompute
 
 pytestmark = pytest.mark.slow
 
@@ -81,7 +81,7 @@ def test_pdf_names_england_and_a_real_pcn(national):
         check=True,
     ).stdout
     assert "England" in text
-    assert "NHS North East and North Cumbria Integrated Care Board" in text
+    assert "NHS North East and North Cumbria Integrated Care Board" in " ".join(text.split())
     page = (national["first"] / "pcn/U89141.html").read_text(encoding="utf-8")
     assert "STOCKTON PCN" in page
 
@@ -90,7 +90,7 @@ def test_indicators_equal_a_recomputation_from_the_raw_files(national):
     expected = recompute(SAMPLE)
     with (national["first"] / "data/indicators.csv").open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    assert {r["indicator_id"] for r in rows} == {"mhp_fte_per_10k", "smi_prevalence"}
+    assert {r["indicator_id"] for r in rows} == ALL_INDICATORS
     checked = 0
     for row in rows:
         want = expected.get((row["pcn_code"], row["indicator_id"]))
@@ -100,7 +100,7 @@ def test_indicators_equal_a_recomputation_from_the_raw_files(national):
         for column, value in want.items():
             assert float(row[column]) == pytest.approx(value, abs=1e-8), (row["pcn_code"], column)
         checked += 1
-    assert checked > 2500
+    assert checked > 1298 * 7
 
 
 def test_a_second_run_gives_byte_identical_files(national):

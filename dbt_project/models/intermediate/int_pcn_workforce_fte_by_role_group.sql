@@ -1,6 +1,6 @@
 -- PCN-employed FTE and headcount by PCN and role group, from the latest census on or before the
 -- period. A role carrying the ARRS mental health practitioner suffix counts in the
--- mental_health_practitioner group only (never twice); a role not in the seed is 'unmapped'.
+-- mental_health_practitioner group only (never twice); a label not in the seed is 'unmapped'.
 with
 
 staff as (
@@ -26,6 +26,7 @@ grouped as (
     left join roles
         on staff.staff_group = roles.staff_group
         and staff.staff_role = roles.staff_role
+        and staff.detailed_staff_role = roles.detailed_staff_role
 )
 
 select

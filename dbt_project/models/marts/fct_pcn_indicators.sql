@@ -77,7 +77,7 @@ select
         as compared_to_icb,
     'not compared' as compared_to_peers,
     case
-        when pcn_rows.method = 'fte_quintile' and pcn_rows.value is not null
+        when pcn_rows.method in ('fte_quintile', 'context_quintile') and pcn_rows.value is not null
             then 1
             + (pcn_rows.value > quintile_cuts.cuts[1])::integer
             + (pcn_rows.value > quintile_cuts.cuts[2])::integer
