@@ -92,21 +92,43 @@ def run(
 
 
 @app.command()
+def fetch(
+    period: Annotated[str, typer.Option(help="Publication month YYYY-MM")],
+    source: Annotated[list[str] | None, typer.Option(help="Only this source (repeatable)")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Landing zone to write (default: data/raw)")
+    ] = None,
+) -> None:
+    """Download each source's newest release on or before the period into the landing zone."""
+    _check_period(period)
+    from flows.fetch import fetch as fetch_sources
+    from flows.settings import get_settings
+
+    try:
+        report = fetch_sources(period, data_dir or get_settings().raw_dir, sources=source or None)
+    except (ValueError, OSError) as exc:
+        _fail(str(exc))
+    for line in report.lines():
+        typer.echo(line)
+    if not report.ok:
+        _fail("fetch failed for " + ", ".join(r.name for r in report.failed))
+
+
+@app.command()
 def inspect(path: Path) -> None:
     """Say which source, schema version and period a file is, as JSON on stdout."""
-    from flows.sources import PRODUCTS
+    from flows.sources import identify
     from flows.sources.base import ReaderError
 
     if not path.is_file():
         _fail(f"{path}: no such file")
-    matches = [p for p in PRODUCTS if p.matches(path.name) is not None]
-    if not matches:
-        _fail(f"{path}: file name matches no known publication")
-    product = min(matches, key=lambda p: p.matches(path.name) or 0)
-    vintage = path.parent.name if PERIOD.match(path.parent.name) else ""
+    product = identify(path)
+    if product is None:
+        _fail(f"{path}: neither its name nor its header matches a known publication")
+    vintage = path.parent.name if PERIOD.match(path.parent.name) else None
     try:
         result = product.read(path, vintage)
-    except (ReaderError, ValueError) as exc:
+    except (ReaderError, ValueError, KeyError) as exc:
         _fail(str(exc))
     json.dump(
         {

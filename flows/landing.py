@@ -48,14 +48,21 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _vintage_folder(folder: Path) -> Path:
-    """The folder whose files count for a vintage: the newest revision, if any."""
+def _revision_folders(folder: Path) -> list[Path]:
+    """The vintage folder, then its revision folders from oldest to newest."""
     revisions = folder / "revisions"
-    if revisions.is_dir():
-        landed = sorted(p for p in revisions.iterdir() if p.is_dir())
-        if landed:
-            return landed[-1]
-    return folder
+    landed = sorted(p for p in revisions.iterdir() if p.is_dir()) if revisions.is_dir() else []
+    return [folder, *landed]
+
+
+def current_files(folder: Path) -> dict[str, Path]:
+    """Each file name of a vintage with its copy in use: the newest revision of that name."""
+    current: dict[str, Path] = {}
+    for place in _revision_folders(folder):
+        for path in sorted(place.iterdir()):
+            if path.is_file() and not path.name.startswith(("_", ".")):
+                current[path.name] = path
+    return current
 
 
 def read_manifest(folder: Path) -> dict:
@@ -80,20 +87,20 @@ def scan(data_dir: Path) -> list[LandedFile]:
         for vintage_dir in sorted(source_dir.iterdir()):
             if not (vintage_dir.is_dir() and VINTAGE.match(vintage_dir.name)):
                 continue
-            folder = _vintage_folder(vintage_dir)
-            manifest = read_manifest(folder)
-            entries = {f["name"]: f for f in manifest.get("files", [])}
+            manifests: dict[Path, dict] = {}
             best: dict[str, tuple[int, LandedFile]] = {}
-            for path in sorted(folder.iterdir()):
-                if not path.is_file() or path.name.startswith("_"):
-                    continue
+            for name, path in current_files(vintage_dir).items():
                 for product in PRODUCTS:
-                    rank = product.matches(path.name) if product.source == source else None
+                    rank = product.matches(name) if product.source == source else None
                     if rank is None:
                         continue
-                    entry = entries.get(path.name)
+                    if path.parent not in manifests:
+                        manifests[path.parent] = {
+                            f["name"]: f for f in read_manifest(path.parent).get("files", [])
+                        }
+                    entry = manifests[path.parent].get(name)
                     if entry is None:
-                        raise LandingError(f"{path}: not listed in {folder / MANIFEST}")
+                        raise LandingError(f"{path}: not listed in {path.parent / MANIFEST}")
                     landed = LandedFile(
                         source=source,
                         product=product.product,
@@ -159,10 +166,16 @@ def land_file(
     folder = data_dir / source / vintage
     digest = sha256_of(src)
     target = folder / name
-    if target.exists():
-        if sha256_of(target) == digest:
-            return target
-        folder = folder / "revisions" / landed_at[:10]
+    in_use = current_files(folder).get(name) if folder.is_dir() else None
+    if in_use is not None:
+        if sha256_of(in_use) == digest:
+            return in_use  # identical to the copy in use: nothing to land
+        # a revision (or a return to an earlier version): never overwrite a landed file
+        base = folder / "revisions" / landed_at[:10]
+        folder, n = base, 1
+        while (folder / name).exists():
+            n += 1
+            folder = base.with_name(f"{base.name}-{n}")
         target = folder / name
     folder.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".landing-")

@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from flows.landing import LandedFile, read_manifest
+from flows.sources import PRODUCTS
 
 
 class MissingSourceError(RuntimeError):
@@ -71,17 +72,41 @@ def check_required(selected: dict[tuple[str, str], LandedFile], period: str) -> 
         )
 
 
+def with_landing_columns(table: pa.Table, vintage: str | None, status: str | None) -> pa.Table:
+    """Every normalised row says which landed vintage it came from and its source status."""
+    n = table.num_rows
+    table = table.append_column("vintage", pa.array([vintage] * n, pa.string()))
+    return table.append_column("source_status", pa.array([status] * n, pa.string()))
+
+
+def write_empty_tables(selected: list[LandedFile], parquet_dir: Path) -> list[str]:
+    """Empty tables for every product with no vintage for the period, so dbt reads them as
+    "not available" instead of failing on a missing file. Returns the products written."""
+    chosen = {(f.source, f.product) for f in selected}
+    written = []
+    for product in PRODUCTS:
+        if (product.source, product.product) in chosen:
+            continue
+        for name, schema in product.tables.items():
+            write_parquet(
+                with_landing_columns(schema.empty_table(), None, None),
+                parquet_dir / f"{product.parquet_name(name)}.parquet",
+            )
+        written.append(f"{product.source} ({product.product})")
+    return written
+
+
 def normalise_file(landed: LandedFile, parquet_dir: Path) -> NormalisedInput:
     """Read one landed file with its source's reader and write its tables as Parquet."""
     result = landed.spec.read(landed.path, landed.vintage)
     status = source_status(landed)
     rows: dict[str, int] = {}
     for name, table in result.tables.items():
-        n = table.num_rows
-        table = table.append_column("vintage", pa.array([landed.vintage] * n, pa.string()))
-        table = table.append_column("source_status", pa.array([status] * n, pa.string()))
-        write_parquet(table, parquet_dir / f"{landed.source}__{name}.parquet")
-        rows[name] = n
+        write_parquet(
+            with_landing_columns(table, landed.vintage, status),
+            parquet_dir / f"{landed.spec.parquet_name(name)}.parquet",
+        )
+        rows[name] = table.num_rows
     return NormalisedInput(
         source=landed.source,
         product=landed.product,

@@ -73,7 +73,9 @@ def land_sources(data_dir: Path, period: str) -> list[LandedFile]:
 
 @task(name="normalise_inputs")
 def normalise_inputs(selected: list[LandedFile], parquet_dir: Path) -> list[NormalisedInput]:
-    return [normalise.normalise_file(landed, parquet_dir) for landed in selected]
+    inputs = [normalise.normalise_file(landed, parquet_dir) for landed in selected]
+    normalise.write_empty_tables(selected, parquet_dir)
+    return inputs
 
 
 @task(name="validate_inputs")

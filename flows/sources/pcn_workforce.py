@@ -1,10 +1,28 @@
 """Primary Care Network Workforce, individual-level CSV (one row per staff record).
 
-Seen: cp1252 up to 2022 (0x96 en dashes), UTF-8 with a byte-order mark in 2026, inside the
-publisher's zip `PCNWFIndividualCSV.MMYYYY.zip`; trailing spaces in names.
-FTE rules (written here once, applied by the reader):
-- FTE is kept as published, including values above 1 (a person contracted for more than 37.5 hours);
-- a negative FTE is not a real contract: it is set to missing and counted, never summed.
+Vintages read (all 12 real files checked): the 11 quarterly files Mar 2020 - Sep 2022
+(`N.Primary Care Networks – <Month YYYY> Individual Level.csv`, en dash in the name), encoded
+cp1252 with CRLF line ends, where 0x96 is the en dash of `Clinical Director – Medical`; and Jun
+2026 (`1.Primary Care Networks - June 2026 Individual Level.csv`, a hyphen), UTF-8 with a
+byte-order mark and CRLF, inside the publisher's zip `PCNWFIndividualCSV.MMYYYY.zip` next to a
+definitions xlsx and a PDF guide, with `Applied Psychologist – Clinical` and the Mental Health
+Practitioner roles. All share one header of 16 columns, picked here by name. schema_version is the
+encoding seen: `cp1252`, `utf-8-sig` or `utf-8` (a file with no byte above 0x7F decodes as
+`utf-8` whatever it was saved as).
+
+Rules (written here once, applied by the reader, true for every real file):
+- text cells are stripped: SUB_ICB_NAME carries trailing spaces up to Jun 2022;
+- FTE is published as `1`, `0.5`, `0.533333333` or `14.12666667`; it is kept as published,
+  including values above 1 (staff records up to 2; contracted services up to 14.13) and 0
+  (10 records in Mar 2020, none later);
+- a negative FTE (-0.026666667, on one or two records a file from Sep 2021 to Sep 2022) is not a
+  real contract: it is set to missing and flagged in `is_negative_fte`, never summed;
+- a blank FTE (none seen so far) is missing, not zero;
+- `NWRS contracted services` records carry no identifier: UNIQUE_IDENTIFIER is the text `NULL`
+  up to 2022 and blank in 2026, read as missing in both, so a count of distinct identifiers
+  (headcount) never counts them; one person may hold several records (roles);
+- byte-identical rows occur (2 in Mar 2020, 561 in Sep 2022, 2,019 in Jun 2026; nearly all
+  contracted services) and are kept as the separate records the publisher lists.
 """
 
 from __future__ import annotations
@@ -15,7 +33,9 @@ from pathlib import Path
 import pyarrow as pa
 
 from flows.sources.base import (
+    ICB_CODE,
     PCN_CODE,
+    SUB_ICB_CODE,
     ColumnSpec,
     ReaderError,
     ReadResult,
@@ -76,6 +96,12 @@ def read(path: Path) -> ReadResult:
     )
     cols = table.columns
     check_codes(cols["pcn_code"], PCN_CODE, table.location, "PCN_CODE")
+    check_codes(cols["sub_icb_code"], SUB_ICB_CODE, table.location, "SUB_ICB_CODE")
+    check_codes(cols["icb_code"], ICB_CODE, table.location, "ICB_CODE")
+    # The publisher's missing identifier on contracted services: `NULL` (2020-22) or blank (2026).
+    cols["unique_identifier"] = [
+        None if v is None or v.upper() == "NULL" else v for v in cols["unique_identifier"]
+    ]
     censuses = set(zip(cols["census_year"], cols["census_month"], strict=True))
     if len(censuses) != 1:
         raise ReaderError(table.location, f"more than one census month: {sorted(censuses)}")

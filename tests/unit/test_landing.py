@@ -76,3 +76,39 @@ def test_land_file_is_idempotent_and_lands_a_revision(tmp_path: Path):
     assert manifest["files"][0]["url"] == "https://example.test/a.csv"
     [latest] = [f for f in landing.scan(data) if f.source == "qof"]
     assert latest.path == revised
+
+
+def test_revising_one_file_keeps_the_vintages_other_files(tmp_path: Path):
+    data = tmp_path / "raw"
+    prac_all = tmp_path / "gp-reg-pat-prac-all.csv"
+    prac_map = tmp_path / "gp-reg-pat-prac-map.csv"
+    prac_all.write_text("v1\n")
+    prac_map.write_text("map\n")
+    for src in (prac_all, prac_map):
+        landing.land_file(
+            src, data, "gp_registrations", "2026-01", origin="o", landed_at="2026-01-05T00:00:00Z"
+        )
+    prac_all.write_text("v2\n")
+    landing.land_file(
+        prac_all, data, "gp_registrations", "2026-01", origin="o", landed_at="2026-02-01T00:00:00Z"
+    )
+    found = {f.product: f.path for f in landing.scan(data)}
+    assert found["prac_all"].read_text() == "v2\n"
+    assert found["prac_map"].read_text() == "map\n"  # not hidden by the other file's revision
+
+
+def test_a_second_revision_the_same_day_and_a_return_to_the_original_both_land(tmp_path: Path):
+    data = tmp_path / "raw"
+    src = tmp_path / "PREVALENCE_2425.csv"
+    paths = []
+    for text in ("v1\n", "v2\n", "v3\n", "v1\n"):
+        src.write_text(text)
+        paths.append(
+            landing.land_file(
+                src, data, "qof", "2025-03", origin="o", landed_at="2026-02-01T00:00:00Z"
+            )
+        )
+    assert len(set(paths)) == 4  # nothing overwritten
+    assert [p.read_text() for p in paths] == ["v1\n", "v2\n", "v3\n", "v1\n"]
+    [current] = [f for f in landing.scan(data) if f.source == "qof"]
+    assert current.path == paths[-1]
