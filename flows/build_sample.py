@@ -42,11 +42,19 @@ SAMPLE = (
     ),
     ("qof", "2025-03", "qof/2024-25/PREVALENCE_2425.csv", "PREVALENCE_2425.csv", ""),
     ("imd", "2019-09", "fingertips_imd/2019/indicator-data.csv", "indicator-data.csv", ""),
+    (
+        "gp_registrations",
+        "2026-07",
+        "patients_registered/2026-07/gp-reg-pat-prac-quin-age.zip",
+        "gp-reg-pat-prac-quin-age.zip",
+        "",
+    ),
 )
 
 EXTRACT = {
     "PCNWFIndividualCSV.062026.zip": r"Individual Level.csv",
     "GPWPracticeCSV.052026.zip": r"Practice Level - Detailed.csv",
+    "gp-reg-pat-prac-quin-age.zip": r"gp-reg-pat-prac-quin-age.csv",
 }
 GP_WORKFORCE_SEED = 20260531
 

@@ -24,6 +24,13 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from flows.charts import SpineChart, SpineIndicator, distribution_chart
 from flows.settings import TEMPLATES_DIR
 
+DOMAIN_TITLES = {
+    "workforce": "Mental health workforce",
+    "talking_therapies": "NHS Talking Therapies",
+    "need": "Need",
+    "context": "Context",
+}
+
 SIGNAL_TEXT = {
     "higher": "Higher",
     "lower": "Lower",
@@ -66,6 +73,7 @@ def jinja_env() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.globals["domain_titles"] = DOMAIN_TITLES
     env.filters["number"] = format_number
     env.filters["long_date"] = format_date
     env.filters["signal_text"] = lambda s: SIGNAL_TEXT.get(s, s)
@@ -348,7 +356,9 @@ def _cell(value: Any) -> str:
     if isinstance(value, float):
         if value != value:  # NaN
             return ""
-        return str(int(value)) if value.is_integer() else repr(round(value, 10))
+        # round first: sums of doubles may differ in the last bit between runs
+        value = round(value, 10)
+        return str(int(value)) if value.is_integer() else repr(value)
     if isinstance(value, int):
         return str(value)
     text = str(value)

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 FIXTURE_LANDING = FIXTURES / "landing"
 SAMPLE = ROOT / "data" / "sample"
-FIXTURE_PERIOD = "2026-06"
+FIXTURE_PERIOD = "2026-07"
 
 
 @pytest.fixture(scope="session")

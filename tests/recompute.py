@@ -48,7 +48,14 @@ WORKFORCE_INDICATORS = (
     "hwbc_fte_per_10k",
     "care_coordinator_fte_per_10k",
 )
-ALL_INDICATORS = {*WORKFORCE_INDICATORS, "smi_prevalence", "depression_prevalence", "list_size"}
+ALL_INDICATORS = {
+    *WORKFORCE_INDICATORS,
+    "smi_prevalence",
+    "depression_prevalence",
+    "list_size",
+    "gp_fte_per_10k",
+    "imd_score",
+}
 
 
 def _rows(path: Path) -> list[dict]:
@@ -123,4 +130,47 @@ def recompute(landing: Path) -> dict[tuple[str, str], dict]:
             "value": n,
             "england_value": sum(patients.values()) / len(patients),
         }
+
+    # GP FTE per 10,000: the GP workforce file's own FTE and patients, practices with a figure
+    gp_rows = _rows(
+        landing
+        / "gp_workforce/2026-05/1 General Practice \u2013 May 2026 Practice Level - Detailed.csv"
+    )
+    gp_fte, gp_patients = defaultdict(float), defaultdict(float)
+    england_fte = england_gp_patients = 0.0
+    for r in gp_rows:
+        if r["TOTAL_GP_FTE"] in ("NA", "ND", "") or r["TOTAL_PATIENTS"] in ("NA", "ND", ""):
+            continue
+        if float(r["TOTAL_PATIENTS"]) <= 0:
+            continue
+        england_fte += float(r["TOTAL_GP_FTE"])
+        england_gp_patients += float(r["TOTAL_PATIENTS"])
+        pcn = membership.get(r["PRAC_CODE"])
+        if pcn and pcn != "U":
+            gp_fte[pcn] += float(r["TOTAL_GP_FTE"])
+            gp_patients[pcn] += float(r["TOTAL_PATIENTS"])
+    for pcn, n in gp_patients.items():
+        results[(pcn, "gp_fte_per_10k")] = {
+            "value": 10000 * gp_fte[pcn] / n,
+            "england_value": 10000 * england_fte / england_gp_patients,
+        }
+
+    # IMD 2019: practice scores weighted by registered patients
+    scores = {
+        r["Area Code"]: float(r["Value"])
+        for r in _rows(landing / "imd/2019-09/indicator-data.csv")
+        if r["Area Type"] == "GP" and r["Value"]
+    }
+    weighted, weights = defaultdict(float), defaultdict(float)
+    for practice, score in scores.items():
+        if practice in list_sizes:
+            pcn = membership.get(practice)
+            if pcn and pcn != "U":
+                weighted[pcn] += score * list_sizes[practice]
+                weights[pcn] += list_sizes[practice]
+    england_imd = sum(s * list_sizes[p] for p, s in scores.items() if p in list_sizes) / sum(
+        list_sizes[p] for p in scores if p in list_sizes
+    )
+    for pcn, w in weights.items():
+        results[(pcn, "imd_score")] = {"value": weighted[pcn] / w, "england_value": england_imd}
     return results

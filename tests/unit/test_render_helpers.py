@@ -47,3 +47,8 @@ def test_spine_chart_is_deterministic_svg_with_escaped_label():
     assert first == chart.svg([1.2], ["higher"], label='A & B "PCN" <x>')
     assert first.startswith('<svg role="img" aria-label="A &amp; B &quot;PCN&quot; &lt;x>"')
     assert "SMI prevalence (%)" in first  # text stays text
+
+
+def test_float_noise_never_changes_a_csv_cell():
+    assert _cell(0.9999999999999999) == _cell(1.0) == "1"
+    assert _cell(0.30000000000000004) == _cell(0.3) == "0.3"

@@ -11,12 +11,12 @@ workforce as (select * from {{ ref('int_pcn_workforce_fte_by_role_group') }}),
 pcn_patients as (
     select
         members.pcn_code,
-        any_value(members.icb_code) as icb_code,
+        pcns.icb_code,  -- the PCN's own ICB (its majority sub-ICB's), even if it spans two
         sum(list_sizes.registered_patients) as registered_patients,
     from members
     inner join list_sizes using (practice_code)
-    where members.pcn_code is not null
-    group by members.pcn_code
+    inner join pcns using (pcn_code)
+    group by members.pcn_code, pcns.icb_code
 ),
 
 -- prevalence: QOF register over the list it counts against --------------------------------------
@@ -121,6 +121,89 @@ workforce_counts as (
     cross join census
 ),
 
+-- GP FTE per registered patient (practice workforce: numerator and denominator from the same
+-- file, over practices with a GP figure, as the publisher computes its own rates) --------------
+gp_workforce as (
+    select * from {{ ref('stg_gp_workforce__practice_ftes') }}
+    where total_gp_fte is not null and total_patients > 0
+    qualify vintage = max(vintage) over ()
+),
+
+gp_fte as (
+    select 'pcn' as geography_type, members.pcn_code as geography_code,
+        sum(gp_workforce.total_gp_fte) as numerator, sum(gp_workforce.total_patients) as denominator,
+    from gp_workforce
+    inner join members using (practice_code)
+    where members.pcn_code is not null
+    group by members.pcn_code
+    union all
+    select 'icb', members.icb_code, sum(gp_workforce.total_gp_fte), sum(gp_workforce.total_patients),
+    from gp_workforce
+    inner join members using (practice_code)
+    group by members.icb_code
+    union all
+    select 'england', 'E92000001', sum(total_gp_fte), sum(total_patients),
+    from gp_workforce
+),
+
+gp_workforce_counts as (
+    select
+        gp_fte.*,
+        'gp_fte_per_10k' as indicator_id,
+        census.period_start,
+        census.period_end,
+        census.source_status,
+    from gp_fte
+    cross join (
+        select
+            cast(vintage || '-01' as date) as period_start,
+            last_day(cast(vintage || '-01' as date)) as period_end,
+            source_status,
+        from gp_workforce
+        limit 1
+    ) as census
+),
+
+-- deprivation: IMD 2019 score, registered-list-weighted mean over practices with a score -------
+imd_scores as (
+    select imd.practice_code, imd.imd_score, list_sizes.registered_patients, imd.source_status,
+        imd.vintage,
+    from {{ ref('stg_imd__practice_scores') }} as imd
+    inner join list_sizes using (practice_code)
+    where imd.imd_score is not null
+    qualify imd.vintage = max(imd.vintage) over ()
+),
+
+imd as (
+    select 'pcn' as geography_type, members.pcn_code as geography_code,
+        sum(imd_score * registered_patients) as numerator, sum(registered_patients) as denominator,
+    from imd_scores
+    inner join members using (practice_code)
+    where members.pcn_code is not null
+    group by members.pcn_code
+    union all
+    select 'icb', members.icb_code, sum(imd_score * registered_patients), sum(registered_patients),
+    from imd_scores
+    inner join members using (practice_code)
+    group by members.icb_code
+    union all
+    select 'england', 'E92000001', sum(imd_score * registered_patients), sum(registered_patients),
+    from imd_scores
+),
+
+imd_counts as (
+    select
+        imd.*,
+        'imd_score' as indicator_id,
+        -- IMD 2019 was published in September 2019 (its period in the landing zone)
+        cast(vintage || '-01' as date) as period_start,
+        last_day(cast(vintage || '-01' as date)) as period_end,
+        source_status,
+    from imd
+    cross join (select any_value(vintage) as vintage, any_value(source_status) as source_status,
+                from imd_scores) as release
+),
+
 -- context: registered patients per PCN ---------------------------------------------------------
 list_extract as (
     select max(extract_date) as extract_date, any_value(source_status) as source_status,
@@ -149,19 +232,25 @@ context_counts as (
         list_extract.source_status,
     from list_size
     cross join list_extract
+),
+
+-- every block carries the same columns; `union all by name` lines them up by name
+all_counts as (
+    select * from prevalence
+    union all by name select * from workforce_counts
+    union all by name select * from context_counts
+    union all by name select * from gp_workforce_counts
+    union all by name select * from imd_counts
 )
 
 select
-    geography_type, geography_code, indicator_id, period_start, period_end,
-    numerator::double as numerator, denominator::double as denominator, source_status,
-from prevalence
-union all
-select
-    geography_type, geography_code, indicator_id, period_start, period_end,
-    numerator::double, denominator::double, source_status,
-from workforce_counts
-union all
-select
-    geography_type, geography_code, indicator_id, period_start, period_end,
-    numerator::double, denominator::double, source_status,
-from context_counts
+    geography_type,
+    geography_code,
+    indicator_id,
+    period_start,
+    period_end,
+    -- sums of doubles depend on the order threads add them: round so reruns are identical
+    round(numerator::double, 10) as numerator,
+    round(denominator::double, 10) as denominator,
+    source_status,
+from all_counts

@@ -1,0 +1,15 @@
+select
+    period_start,
+    period_end,
+    org_type,
+    org_code,
+    org_name,
+    variable_type,
+    variable_a,
+    variable_b,
+    measure_name,
+    value,
+    is_suppressed,
+    vintage,
+    source_status,
+from {{ source('talking_therapies', 'annual_measures') }}

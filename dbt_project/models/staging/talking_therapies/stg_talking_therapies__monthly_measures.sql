@@ -1,0 +1,15 @@
+select
+    period_start,
+    period_end,
+    group_type,
+    org_code1,
+    org_name1,
+    org_code2,
+    org_name2,
+    measure_id,
+    measure_name,
+    value,
+    is_suppressed,
+    vintage,
+    source_status,
+from {{ source('talking_therapies', 'monthly_measures') }}
