@@ -158,6 +158,14 @@ def render_pcn_pages(db_path: str, codes: list[str], release_dir: str, site: dic
             [codes],
         ):
             rows_by_pcn[row["pcn_code"]].append(row)
+        peers_by_pcn: dict[str, list[dict]] = defaultdict(list)
+        for peer in _records(
+            con,
+            "select * from dim_pcn_peers where pcn_code in (select unnest($1::varchar[])) "
+            "order by pcn_code, peer_rank",
+            [codes],
+        ):
+            peers_by_pcn[peer["pcn_code"]].append(peer)
         practices_by_pcn: dict[str, list[dict]] = defaultdict(list)
         for practice in _records(
             con,
@@ -201,6 +209,7 @@ def render_pcn_pages(db_path: str, codes: list[str], release_dir: str, site: dic
             pcn=pcn,
             rows=rows,
             practices=practices_by_pcn.get(code, []),
+            peers=peers_by_pcn.get(code, []),
             spine_svg=spine_svg,
             compared_count=len(compared),
             counts=counts,

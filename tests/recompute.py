@@ -55,6 +55,18 @@ ALL_INDICATORS = {
     "list_size",
     "gp_fte_per_10k",
     "imd_score",
+    "tt_referrals_per_100k",
+    "tt_entered_treatment_per_100k",
+    "tt_recovery_rate",
+    "tt_reliable_improvement_rate",
+    "tt_first_treatment_6wk_pct",
+    "tt_first_treatment_18wk_pct",
+}
+# not in the bundled 2024-25 annual file: every row must say "not available"
+NOT_AVAILABLE = {
+    "tt_entered_treatment_per_100k",
+    "tt_first_treatment_6wk_pct",
+    "tt_first_treatment_18wk_pct",
 }
 
 
@@ -173,4 +185,62 @@ def recompute(landing: Path) -> dict[tuple[str, str], dict]:
     )
     for pcn, w in weights.items():
         results[(pcn, "imd_score")] = {"value": weighted[pcn] / w, "england_value": england_imd}
+
+    # Talking Therapies: a PCN carries its ICB's annual figure (blended by registered patients
+    # when its practices span ICBs); adults are the QOF 18OV lists of the ICB's practices
+    icb_of = {
+        r["PRACTICE_CODE"]: r["ICB_CODE"]
+        for r in _rows(landing / "gp_registrations/2026-01/gp-reg-pat-prac-map.csv")
+    }
+    adults_by_icb: dict[str, float] = defaultdict(float)
+    all_adults = 0.0
+    for r in qof_rows:
+        if r["GROUP_CODE"] == "DEP" and r["PATIENT_LIST_TYPE"] == "18OV":
+            all_adults += float(r["PRACTICE_LIST_SIZE"])
+            if r["PRACTICE_CODE"] in icb_of:
+                adults_by_icb[icb_of[r["PRACTICE_CODE"]]] += float(r["PRACTICE_LIST_SIZE"])
+    tt = {
+        r["OrgCode"]: r
+        for r in _rows(
+            landing / "talking_therapies/2025-03/psych-ther-ann-rep-csv-2024-25-main2.csv"
+        )
+        if r["VariableType"] == "Total"
+    }
+    england = next(r for r in tt.values() if r["OrgType"] == "England")
+
+    def counts(row: dict, adults: float) -> dict[str, tuple[float, float]]:
+        finished = float(row["Count_FinishedCourseTreatment"])
+        return {
+            "tt_referrals_per_100k": (float(row["Count_ReferralsReceived"]), adults),
+            "tt_recovery_rate": (
+                float(row["Count_Recovery"]),
+                finished - float(row["Count_NotAtCaseness"]),
+            ),
+            "tt_reliable_improvement_rate": (float(row["Count_Improvement"]), finished),
+        }
+
+    scale = {
+        "tt_referrals_per_100k": 100000,
+        "tt_recovery_rate": 100,
+        "tt_reliable_improvement_rate": 100,
+    }
+    england_counts = counts(england, all_adults)
+    pcn_icb_weights: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for practice, pcn in membership.items():
+        if pcn != "U" and practice in list_sizes:
+            pcn_icb_weights[pcn][icb_of[practice]] += list_sizes[practice]
+    for pcn, by_icb in pcn_icb_weights.items():
+        total = sum(by_icb.values())
+        for indicator, multiplier in scale.items():
+            numerator = sum(
+                w * counts(tt[i], adults_by_icb[i])[indicator][0] for i, w in by_icb.items()
+            )
+            denominator = sum(
+                w * counts(tt[i], adults_by_icb[i])[indicator][1] for i, w in by_icb.items()
+            )
+            num, den = england_counts[indicator]
+            results[(pcn, indicator)] = {
+                "value": multiplier * (numerator / total) / (denominator / total),
+                "england_value": multiplier * num / den,
+            }
     return results

@@ -19,7 +19,7 @@ import openpyxl
 import pytest
 
 from tests.conftest import ROOT, SAMPLE
-from tests.recompute import ALL_INDICATORS, recompute
+from tests.recompute import ALL_INDICATORS, NOT_AVAILABLE, recompute
 
 pytestmark = pytest.mark.slow
 
@@ -94,13 +94,16 @@ def test_indicators_equal_a_recomputation_from_the_raw_files(national):
     checked = 0
     for row in rows:
         want = expected.get((row["pcn_code"], row["indicator_id"]))
+        if row["indicator_id"] in NOT_AVAILABLE:
+            assert row["value"] == "" and row["england_value"] == "", row
+            continue
         if want is None:
             assert row["value"] == ""
             continue
         for column, value in want.items():
             assert float(row[column]) == pytest.approx(value, abs=1e-8), (row["pcn_code"], column)
         checked += 1
-    assert checked > 1297 * 10
+    assert checked > 1297 * 13
 
 
 def test_a_second_run_gives_byte_identical_files(national):

@@ -19,6 +19,10 @@ def test_scan_finds_each_product_and_prefers_the_extracted_file():
         ("gp_registrations", "prac_map"),
         ("pcn_workforce", "individual"),
         ("qof", "prevalence"),
+        ("gp_registrations", "quin_age"),
+        ("imd", "practice_scores"),
+        ("gp_workforce", "practice_detailed"),
+        ("talking_therapies", "annual"),
     }
     assert found[("pcn_workforce", "individual")].path.suffix == ".csv"
 
@@ -29,7 +33,7 @@ def test_select_for_period_takes_latest_vintage_on_or_before():
     assert chosen[("gp_registrations", "prac_map")].vintage == "2026-01"
     assert ("gp_registrations", "prac_all") not in chosen  # its first vintage is 2026-03
     assert ("pcn_workforce", "individual") not in chosen
-    assert landing.latest_vintage(files) == "2026-06"
+    assert landing.latest_vintage(files) == "2026-07"
 
 
 def test_a_modified_landed_file_is_refused(landing_copy: Path):

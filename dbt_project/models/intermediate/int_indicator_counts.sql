@@ -234,6 +234,11 @@ context_counts as (
     cross join list_extract
 ),
 
+-- Talking Therapies has no PCN level: its PCN rows carry the ICB's (or sub-ICB's) figure and say so
+talking_therapies_counts as (
+    select * from {{ ref('int_talking_therapies_counts') }}
+),
+
 -- every block carries the same columns; `union all by name` lines them up by name
 all_counts as (
     select * from prevalence
@@ -241,6 +246,7 @@ all_counts as (
     union all by name select * from context_counts
     union all by name select * from gp_workforce_counts
     union all by name select * from imd_counts
+    union all by name select * from talking_therapies_counts
 )
 
 select
@@ -253,4 +259,6 @@ select
     round(numerator::double, 10) as numerator,
     round(denominator::double, 10) as denominator,
     source_status,
+    -- where the figure really comes from: pcn, or sub_icb / icb / england (Talking Therapies)
+    coalesce(geography_level, geography_type) as geography_level,
 from all_counts

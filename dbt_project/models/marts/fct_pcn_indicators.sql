@@ -9,6 +9,28 @@ values_ as (select * from {{ ref('int_indicator_values') }}),
 england as (select * from values_ where geography_type = 'england'),
 icb as (select * from values_ where geography_type = 'icb'),
 
+-- peer-group value: the 10 peers' numerators and denominators pooled, as England and ICB values
+-- are. None when a peer is suppressed (back-calculable) or the figure is not PCN-level.
+peer_values as (
+    select
+        peers.pcn_code,
+        peer.indicator_id,
+        peer.period_start,
+        case
+            when bool_or(peer.is_suppressed) then null
+            when catalogue.method = 'wilson' and {{ is_small_count('sum(peer.numerator)') }} then null
+            when sum(peer.denominator) > 0
+                then round(sum(peer.numerator) / sum(peer.denominator) * catalogue.multiplier, 10)
+        end as peer_group_value,
+    from {{ ref('dim_pcn_peers') }} as peers
+    inner join values_ as peer
+        on peer.geography_type = 'pcn' and peer.geography_code = peers.peer_pcn_code
+    inner join catalogue on catalogue.indicator_id = peer.indicator_id
+    where catalogue.geography_level = 'pcn'
+    group by peers.pcn_code, peer.indicator_id, peer.period_start, catalogue.method,
+        catalogue.multiplier
+),
+
 pcn_rows as (
     select
         pcns.pcn_code,
@@ -18,7 +40,7 @@ pcn_rows as (
         catalogue.indicator_id,
         catalogue.method,
         catalogue.unit,
-        catalogue.geography_level,
+        coalesce(pcn.geography_level, catalogue.geography_level) as geography_level,
         coalesce(pcn.period_start, england.period_start) as period_start,
         coalesce(pcn.period_end, england.period_end) as period_end,
         pcn.numerator,
@@ -69,13 +91,16 @@ select
     pcn_rows.upper_ci998,
     pcn_rows.england_value,
     pcn_rows.icb_value,
-    -- peer groups (10 nearest neighbours on context) arrive with the indicators work
-    cast(null as double) as peer_group_value,
+    peer_values.peer_group_value,
     {{ compare_to('pcn_rows.lower_ci95', 'pcn_rows.upper_ci95', 'pcn_rows.england_value') }}
         as compared_to_england,
-    {{ compare_to('pcn_rows.lower_ci95', 'pcn_rows.upper_ci95', 'pcn_rows.icb_value') }}
-        as compared_to_icb,
-    'not compared' as compared_to_peers,
+    -- a PCN given its ICB's figure is that figure: comparing it with the ICB says nothing
+    case
+        when pcn_rows.geography_level in ('icb', 'sub_icb') then 'not compared'
+        else {{ compare_to('pcn_rows.lower_ci95', 'pcn_rows.upper_ci95', 'pcn_rows.icb_value') }}
+    end as compared_to_icb,
+    {{ compare_to('pcn_rows.lower_ci95', 'pcn_rows.upper_ci95', 'peer_values.peer_group_value') }}
+        as compared_to_peers,
     case
         when pcn_rows.method in ('fte_quintile', 'context_quintile') and pcn_rows.value is not null
             then 1
@@ -91,4 +116,8 @@ select
     pcn_rows.source_status,
 from pcn_rows
 left join quintile_cuts using (indicator_id)
+left join peer_values
+    on peer_values.pcn_code = pcn_rows.pcn_code
+    and peer_values.indicator_id = pcn_rows.indicator_id
+    and peer_values.period_start = pcn_rows.period_start
 order by pcn_rows.pcn_code, pcn_rows.indicator_id, pcn_rows.period_start
