@@ -42,6 +42,21 @@ SAMPLE = (
     ),
     ("qof", "2025-03", "qof/2024-25/PREVALENCE_2425.csv", "PREVALENCE_2425.csv", ""),
     ("imd", "2019-09", "fingertips_imd/2019/indicator-data.csv", "indicator-data.csv", ""),
+    # list sizes nearest the 2020-22 workforce censuses (the trend's denominators)
+    (
+        "gp_registrations",
+        "2021-01",
+        "patients_registered/2021-01/gp-reg-pat-prac-all.csv",
+        "gp-reg-pat-prac-all.csv",
+        "CCG-era columns",
+    ),
+    (
+        "gp_registrations",
+        "2025-04",
+        "patients_registered/2025-04/gp-reg-pat-prac-all.zip",
+        "gp-reg-pat-prac-all.zip",
+        "the publisher's zip",
+    ),
     (
         "gp_registrations",
         "2026-07",
@@ -51,10 +66,30 @@ SAMPLE = (
     ),
 )
 
+# the quarterly PCN workforce series of 2020-22 (the trend), as the files were named
+WORKFORCE_SERIES = {
+    "2020-03": "1.Primary Care Networks \u2013 March 2020 Individual Level.csv",
+    "2020-06": "2.Primary Care Networks \u2013 June 2020 Individual Level.csv",
+    "2020-09": "3.Primary Care Networks \u2013 September 2020 Individual Level.csv",
+    "2020-12": "4.Primary Care Networks \u2013 December 2020 Individual Level.csv",
+    "2021-03": "5.Primary Care Networks \u2013 March 2021 Individual Level.csv",
+    "2021-06": "6.Primary Care Networks \u2013 June 2021 Individual Level.csv",
+    "2021-09": "7.Primary Care Networks \u2013 September 2021 Individual Level.csv",
+    "2021-12": "8.Primary Care Networks \u2013 December 2021 Individual Level.csv",
+    "2022-03": "9.Primary Care Networks \u2013 March 2022 Individual Level.csv",
+    "2022-06": "10.Primary Care Networks \u2013 June 2022 Individual Level.csv",
+    "2022-09": "11.Primary Care Networks \u2013 September 2022 Individual Level.csv",
+}
+SAMPLE += tuple(
+    ("pcn_workforce", vintage, f"pcn_workforce/individual_level/{name}", name, "cp1252")
+    for vintage, name in WORKFORCE_SERIES.items()
+)
+
 EXTRACT = {
     "PCNWFIndividualCSV.062026.zip": r"Individual Level.csv",
     "GPWPracticeCSV.052026.zip": r"Practice Level - Detailed.csv",
     "gp-reg-pat-prac-quin-age.zip": r"gp-reg-pat-prac-quin-age.csv",
+    "gp-reg-pat-prac-all.zip": r"gp-reg-pat-prac-all.csv",
 }
 GP_WORKFORCE_SEED = 20260531
 

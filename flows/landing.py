@@ -141,6 +141,17 @@ def select_for_period(landed: list[LandedFile], period: str) -> dict[tuple[str, 
     return chosen
 
 
+def select_with_series(landed: list[LandedFile], period: str) -> list[LandedFile]:
+    """What a period reads: each product's latest vintage on or before it, and for series
+    products (trends) every vintage on or before it."""
+    latest = select_for_period(landed, period)
+    chosen = set(latest.values())
+    for f in landed:
+        if f.vintage <= period and f.spec.series:
+            chosen.add(f)
+    return sorted(chosen, key=lambda f: (f.source, f.product, f.vintage))
+
+
 def land_file(
     src: Path,
     data_dir: Path,

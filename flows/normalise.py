@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from flows.landing import LandedFile, read_manifest
-from flows.sources import PRODUCTS
+from flows.sources import PRODUCTS, ReadResult
 
 
 class MissingSourceError(RuntimeError):
@@ -98,15 +98,29 @@ def write_empty_tables(selected: list[LandedFile], parquet_dir: Path) -> list[st
 
 def normalise_file(landed: LandedFile, parquet_dir: Path) -> NormalisedInput:
     """Read one landed file with its source's reader and write its tables as Parquet."""
-    result = landed.spec.read(landed.path, landed.vintage)
-    status = source_status(landed)
-    rows: dict[str, int] = {}
-    for name, table in result.tables.items():
-        write_parquet(
-            with_landing_columns(table, landed.vintage, status),
-            parquet_dir / f"{landed.spec.parquet_name(name)}.parquet",
-        )
-        rows[name] = table.num_rows
+    return normalise_files([landed], parquet_dir)[0]
+
+
+def normalise_files(files: list[LandedFile], parquet_dir: Path) -> list[NormalisedInput]:
+    """Read landed files and write one Parquet table per product and table name; a series
+    product's vintages are stacked in one table (each row keeps its vintage)."""
+    inputs: list[NormalisedInput] = []
+    stacked: dict[str, list[pa.Table]] = {}
+    for landed in sorted(files, key=lambda f: (f.source, f.product, f.vintage)):
+        result = landed.spec.read(landed.path, landed.vintage)
+        status = source_status(landed)
+        for name, table in result.tables.items():
+            stacked.setdefault(landed.spec.parquet_name(name), []).append(
+                with_landing_columns(table, landed.vintage, status)
+            )
+        inputs.append(_describe(landed, result, status))
+    for name, tables in stacked.items():
+        write_parquet(pa.concat_tables(tables), parquet_dir / f"{name}.parquet")
+    return inputs
+
+
+def _describe(landed: LandedFile, result: ReadResult, status: str) -> NormalisedInput:
+    rows = {name: table.num_rows for name, table in result.tables.items()}
     return NormalisedInput(
         source=landed.source,
         product=landed.product,

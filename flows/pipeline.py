@@ -64,16 +64,17 @@ def vintage_label(source: str, vintage: str) -> str:
 @task(name="land_sources")
 def land_sources(data_dir: Path, period: str) -> list[LandedFile]:
     """Find what is landed, check every file against its manifest, pick vintages for the period."""
-    selected = landing.select_for_period(landing.scan(data_dir), period)
-    normalise.check_required(selected, period)
-    for landed in selected.values():
-        landing.verify(landed)
-    return sorted(selected.values(), key=lambda f: (f.source, f.product))
+    landed = landing.scan(data_dir)
+    normalise.check_required(landing.select_for_period(landed, period), period)
+    selected = landing.select_with_series(landed, period)
+    for file in selected:
+        landing.verify(file)
+    return selected
 
 
 @task(name="normalise_inputs")
 def normalise_inputs(selected: list[LandedFile], parquet_dir: Path) -> list[NormalisedInput]:
-    inputs = [normalise.normalise_file(landed, parquet_dir) for landed in selected]
+    inputs = normalise.normalise_files(selected, parquet_dir)
     normalise.write_empty_tables(selected, parquet_dir)
     return inputs
 
@@ -227,18 +228,34 @@ def _site_metadata(
             "official statistics publication."
         ),
         "has_synthetic": any(i.source_status == "synthetic" for i in inputs),
-        "sources": [
-            {
-                "source": i.source,
-                "label": products[(i.source, i.product)].label,
-                "publisher": products[(i.source, i.product)].publisher,
-                "vintage": i.vintage,
-                "period_label": vintage_label(i.source, i.vintage),
-                "status": i.source_status,
-            }
-            for i in inputs
-        ],
+        "sources": _source_periods(inputs, products),
     }
+
+
+def _source_periods(inputs: list[NormalisedInput], products: dict) -> list[dict]:
+    """Each source product's period as readers see it: its latest vintage, and where a series
+    is read for the trend, where that series starts."""
+    by_product: dict[tuple[str, str], list[NormalisedInput]] = {}
+    for i in inputs:
+        by_product.setdefault((i.source, i.product), []).append(i)
+    rows = []
+    for key, items in sorted(by_product.items()):
+        items.sort(key=lambda i: i.vintage)
+        latest, first = items[-1], items[0]
+        label = vintage_label(latest.source, latest.vintage)
+        if len(items) > 1:
+            label += f" (series from {vintage_label(first.source, first.vintage)})"
+        rows.append(
+            {
+                "source": latest.source,
+                "label": products[key].label,
+                "publisher": products[key].publisher,
+                "vintage": latest.vintage,
+                "period_label": label,
+                "status": latest.source_status,
+            }
+        )
+    return rows
 
 
 def _tool_versions() -> dict[str, str]:

@@ -95,11 +95,17 @@ def write_text(path: Path, text: str) -> None:
 
 
 def connect(db_path: str | Path) -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(
+    """The marts, read-only, with `latest_indicators`: each indicator's latest period only."""
+    con = duckdb.connect(
         str(db_path),
         read_only=True,
         config={"autoinstall_known_extensions": False, "autoload_known_extensions": False},
     )
+    con.execute(
+        "create temp view latest_indicators as select * from fct_pcn_indicators "
+        "qualify period_start = max(period_start) over (partition by indicator_id)"
+    )
+    return con
 
 
 def _records(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:
@@ -115,7 +121,7 @@ def load_indicators(con: duckdb.DuckDBPyConnection) -> list[dict]:
 def national_spread(con: duckdb.DuckDBPyConnection) -> dict[str, list[float]]:
     spread: dict[str, list[float]] = defaultdict(list)
     for indicator_id, value in con.execute(
-        "select indicator_id, value from fct_pcn_indicators where value is not null "
+        "select indicator_id, value from latest_indicators where value is not null "
         "order by indicator_id, value"
     ).fetchall():
         spread[indicator_id].append(value)
@@ -152,12 +158,25 @@ def render_pcn_pages(db_path: str, codes: list[str], release_dir: str, site: dic
         rows_by_pcn: dict[str, list[dict]] = defaultdict(list)
         for row in _records(
             con,
-            "select f.* from fct_pcn_indicators f join dim_indicators i using (indicator_id) "
+            "select f.* from latest_indicators f join dim_indicators i using (indicator_id) "
             "where f.pcn_code in (select unnest($1::varchar[])) "
-            "order by f.pcn_code, i.sort_order, f.period_start",
+            "order by f.pcn_code, i.sort_order",
             [codes],
         ):
             rows_by_pcn[row["pcn_code"]].append(row)
+        # earlier periods of indicators with a series (the trend)
+        trends_by_pcn: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
+        for row in _records(
+            con,
+            "select f.pcn_code, f.indicator_id, f.period_end, f.value, f.england_value "
+            "from fct_pcn_indicators f join dim_indicators i using (indicator_id) "
+            "where f.pcn_code in (select unnest($1::varchar[])) and f.indicator_id in "
+            "(select indicator_id from fct_pcn_indicators group by 1 "
+            " having count(distinct period_start) > 1) "
+            "order by f.pcn_code, i.sort_order, f.period_start",
+            [codes],
+        ):
+            trends_by_pcn[row["pcn_code"]][row["indicator_id"]].append(row)
         peers_by_pcn: dict[str, list[dict]] = defaultdict(list)
         for peer in _records(
             con,
@@ -210,6 +229,10 @@ def render_pcn_pages(db_path: str, codes: list[str], release_dir: str, site: dic
             rows=rows,
             practices=practices_by_pcn.get(code, []),
             peers=peers_by_pcn.get(code, []),
+            trends=[
+                {"indicator": catalogue[indicator_id], "points": points}
+                for indicator_id, points in trends_by_pcn[code].items()
+            ],
             spine_svg=spine_svg,
             compared_count=len(compared),
             counts=counts,
@@ -239,7 +262,7 @@ def national_summary(con: duckdb.DuckDBPyConnection) -> list[dict]:
             count(*) filter (where f.compared_to_england = 'similar') as similar,
             count(*) filter (where f.quintile = 5) as top_quintile,
             count(*) filter (where f.value = 0) as zero_value
-        from fct_pcn_indicators f
+        from latest_indicators f
         join dim_indicators i using (indicator_id)
         group by all
         order by i.sort_order
@@ -260,7 +283,7 @@ def icb_summary(con: duckdb.DuckDBPyConnection) -> list[dict]:
             min(f.value) as min_value,
             max(f.value) as max_value,
             any_value(f.icb_value) as icb_value
-        from fct_pcn_indicators f
+        from latest_indicators f
         join dim_pcns p using (pcn_code)
         where p.icb_code is not null
         group by p.icb_code, f.indicator_id

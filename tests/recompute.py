@@ -9,8 +9,10 @@ import csv
 import io
 import re
 from collections import defaultdict
+from datetime import date
 from pathlib import Path
 
+import openpyxl
 from statsmodels.stats.proportion import proportion_confint
 
 MHP_SUFFIX = re.compile(r"\(Mental Health Practitioner - (Adult|Children and Young People)\)$")
@@ -244,3 +246,45 @@ def recompute(landing: Path) -> dict[tuple[str, str], dict]:
                 "england_value": multiplier * num / den,
             }
     return results
+
+
+def latest_rows(rows: list[dict]) -> list[dict]:
+    """Each indicator's latest period (the headline rows; earlier periods are the trend)."""
+    latest: dict[str, str] = {}
+    for r in rows:
+        latest[r["indicator_id"]] = max(latest.get(r["indicator_id"], ""), r["period_start"])
+    return [r for r in rows if r["period_start"] == latest[r["indicator_id"]]]
+
+
+def recompute_splw_at(landing: Path, census: date, census_file: str, list_file: str) -> dict:
+    """SPLW FTE per 10,000 at an earlier census: membership from ePCN's spells in force on the
+    census date, list sizes from the given (nearest) registrations file."""
+    book = openpyxl.load_workbook(landing / "ods_epcn/2025-01/ePCN.xlsx", read_only=True)
+    spells: dict[str, tuple[date, str]] = {}
+    for row in list(book["PCN Core Partner Details"].iter_rows(values_only=True))[1:]:
+        practice, pcn, start, end = row[0], row[4], row[8], row[9]
+        starts = date(int(start[:4]), int(start[4:6]), int(start[6:8]))
+        ends = date(int(end[:4]), int(end[4:6]), int(end[6:8])) if end else None
+        in_force = starts <= census and (ends is None or ends >= census)
+        if in_force and (practice not in spells or (starts, pcn) > spells[practice]):
+            spells[practice] = (starts, pcn)
+    sizes = {r["CODE"]: int(r["NUMBER_OF_PATIENTS"]) for r in _rows(landing / list_file)}
+    patients: dict[str, int] = defaultdict(int)
+    for practice, (_, pcn) in spells.items():
+        if practice in sizes:
+            patients[pcn] += sizes[practice]
+    fte: dict[str, float] = defaultdict(float)
+    for r in _rows_cp1252(landing / census_file):
+        link_worker = r["DETAILED_STAFF_ROLE"].strip() == "Social Prescribing Link Worker"
+        if link_worker and float(r["FTE"]) >= 0:
+            fte[r["PCN_CODE"]] += float(r["FTE"])
+    england = 10000 * sum(fte.values()) / sum(sizes.values())
+    return {
+        pcn: {"value": 10000 * fte.get(pcn, 0.0) / n, "england_value": england}
+        for pcn, n in patients.items()
+        if n > 0
+    }
+
+
+def _rows_cp1252(path: Path) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(path.read_bytes().decode("cp1252"))))

@@ -43,6 +43,8 @@ class Product:
     product with no vintage landed on or before the period)."""
     header_signature: frozenset[str] = frozenset()
     """Header cells that identify the product when the file was renamed (inspect)."""
+    series: bool = False
+    """Every landed vintage on or before the period is read (for trends), not only the latest."""
     table_prefix: str = ""
     """Prefix of the Parquet table names where two products of a source share table names."""
 
@@ -76,6 +78,7 @@ PRODUCTS: tuple[Product, ...] = (
         "NHS England",
         {"list_sizes": gp_registrations.LIST_SIZES_SCHEMA},
         header_signature=frozenset({"CODE", "NUMBER_OF_PATIENTS", "SEX", "AGE"}),
+        series=True,
     ),
     Product(
         "gp_registrations",
@@ -96,6 +99,7 @@ PRODUCTS: tuple[Product, ...] = (
         "NHS England",
         {"staff_records": pcn_workforce.SCHEMA},
         header_signature=frozenset({"STAFF_ROLE", "DETAILED_STAFF_ROLE", "FTE"}),
+        series=True,
     ),
     Product(
         "qof",

@@ -5,12 +5,19 @@ from __future__ import annotations
 import csv
 import shutil
 import subprocess
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import FIXTURE_LANDING
-from tests.recompute import ALL_INDICATORS, NOT_AVAILABLE, recompute
+from tests.recompute import (
+    ALL_INDICATORS,
+    NOT_AVAILABLE,
+    latest_rows,
+    recompute,
+    recompute_splw_at,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -26,7 +33,8 @@ def test_every_pcn_has_one_row_per_indicator_and_a_page(fixture_build):
     pcns = {r["pcn_code"] for r in rows}
     indicators = {r["indicator_id"] for r in rows}
     assert indicators == ALL_INDICATORS
-    assert len(rows) == len(pcns) * len(indicators)
+    periods = {(r["indicator_id"], r["period_start"]) for r in rows}
+    assert len(rows) == len(pcns) * len(periods)  # every PCN once per indicator and period
     assert len({(r["pcn_code"], r["indicator_id"], r["period_start"]) for r in rows}) == len(rows)
     pages = {p.stem for p in (site / "pcn").glob("*.html")}
     assert pages == pcns
@@ -35,7 +43,7 @@ def test_every_pcn_has_one_row_per_indicator_and_a_page(fixture_build):
 
 def test_indicator_values_equal_an_independent_recomputation(fixture_build):
     expected = recompute(FIXTURE_LANDING)
-    rows = read_indicators(fixture_build["site"])
+    rows = latest_rows(read_indicators(fixture_build["site"]))
     checked = 0
     for row in rows:
         want = expected.get((row["pcn_code"], row["indicator_id"]))
@@ -49,6 +57,33 @@ def test_indicator_values_equal_an_independent_recomputation(fixture_build):
             assert float(row[column]) == pytest.approx(value, abs=1e-8), (row["pcn_code"], column)
         checked += 1
     assert checked >= 24 * 13
+
+
+def test_the_trend_uses_membership_and_list_sizes_in_force_at_each_census(fixture_build):
+    rows = read_indicators(fixture_build["site"])
+    census = "4.Primary Care Networks \u2013 December 2020 Individual Level.csv"
+    expected = recompute_splw_at(
+        FIXTURE_LANDING,
+        date(2020, 12, 31),
+        f"pcn_workforce/2020-12/{census}",
+        "gp_registrations/2021-01/gp-reg-pat-prac-all.csv",  # nearest to 31 Dec 2020
+    )
+    splw = [r for r in rows if r["indicator_id"] == "splw_fte_per_10k"]
+    assert len({r["period_start"] for r in splw}) == 12  # 11 quarters of 2020-22, and June 2026
+    checked = 0
+    for row in splw:
+        if row["period_end"] == "2020-12-31" and row["pcn_code"] in expected:
+            for column, value in expected[row["pcn_code"]].items():
+                assert float(row[column]) == pytest.approx(value, abs=1e-8), row["pcn_code"]
+            checked += 1
+    assert checked >= 15
+    # coaches first appear in December 2020: earlier quarters are not available, not zero
+    early = [
+        r
+        for r in rows
+        if r["indicator_id"] == "hwbc_fte_per_10k" and r["period_end"] == "2020-09-30"
+    ]
+    assert early and all(r["value"] == "" and r["england_value"] == "" for r in early)
 
 
 def test_comparisons_follow_the_95_percent_limits(fixture_build):
@@ -112,7 +147,7 @@ def test_a_critical_failure_publishes_nothing(prefect_harness, landing_copy: Pat
     from flows.landing import land_file
 
     land_file(broken, landing_copy, "gp_registrations", "2026-03", origin="test")
-    with pytest.raises(QualityGateError, match="expect_column_values_to_be_unique"):
+    with pytest.raises(QualityGateError, match="expect_compound_columns_to_be_unique"):
         publish_benchmark(period="2026-06", data_dir=str(landing_copy), out_dir=str(out))
     assert (out / "site").resolve() == before
     assert {p: p.read_bytes() for p in before.rglob("*") if p.is_file()} == snapshot

@@ -31,9 +31,17 @@ def test_select_for_period_takes_latest_vintage_on_or_before():
     files = landing.scan(FIXTURE_LANDING)
     chosen = landing.select_for_period(files, "2026-02")
     assert chosen[("gp_registrations", "prac_map")].vintage == "2026-01"
-    assert ("gp_registrations", "prac_all") not in chosen  # its first vintage is 2026-03
-    assert ("pcn_workforce", "individual") not in chosen
+    assert chosen[("gp_registrations", "prac_all")].vintage == "2021-01"  # not 2026-03: later
+    assert chosen[("pcn_workforce", "individual")].vintage == "2022-09"
     assert landing.latest_vintage(files) == "2026-07"
+
+
+def test_series_products_keep_every_vintage_for_the_trend():
+    files = landing.select_with_series(landing.scan(FIXTURE_LANDING), "2026-07")
+    workforce = [f.vintage for f in files if f.source == "pcn_workforce"]
+    assert len(workforce) == 12 and workforce[0] == "2020-03" and workforce[-1] == "2026-06"
+    qof = [f.vintage for f in files if f.source == "qof"]
+    assert qof == ["2025-03"]  # not a series: the latest only
 
 
 def test_a_modified_landed_file_is_refused(landing_copy: Path):

@@ -5,7 +5,10 @@ with
 pcns as (select * from {{ ref('int_pcns_at_reference_date') }}),
 members as (select * from {{ ref('int_practices_joined_to_pcns') }}),
 list_sizes as (select * from {{ ref('int_practice_list_sizes') }}),
-workforce as (select * from {{ ref('int_pcn_workforce_fte_by_role_group') }}),
+workforce as (
+    select * from {{ ref('int_pcn_workforce_fte_by_role_group') }}
+    qualify vintage = max(vintage) over ()  -- earlier censuses: int_workforce_trend_counts
+),
 
 -- registered patients of each PCN's member practices (the denominator of FTE rates)
 pcn_patients as (
@@ -239,6 +242,10 @@ talking_therapies_counts as (
     select * from {{ ref('int_talking_therapies_counts') }}
 ),
 
+workforce_trend_counts as (
+    select * from {{ ref('int_workforce_trend_counts') }}
+),
+
 -- every block carries the same columns; `union all by name` lines them up by name
 all_counts as (
     select * from prevalence
@@ -247,6 +254,7 @@ all_counts as (
     union all by name select * from gp_workforce_counts
     union all by name select * from imd_counts
     union all by name select * from talking_therapies_counts
+    union all by name select * from workforce_trend_counts
 )
 
 select

@@ -1,11 +1,10 @@
--- PCN-employed FTE and headcount by PCN and role group, from the latest census on or before the
--- period. A role carrying the ARRS mental health practitioner suffix counts in the
+-- PCN-employed FTE and headcount by PCN, role group and census (every landed census on or before
+-- the period: the latest for the headline figures, the others for the trend). A role carrying the ARRS mental health practitioner suffix counts in the
 -- mental_health_practitioner group only (never twice); a label not in the seed is 'unmapped'.
 with
 
 staff as (
     select * from {{ ref('stg_pcn_workforce__staff_records') }}
-    qualify vintage = max(vintage) over ()
 ),
 
 roles as (

@@ -7,6 +7,9 @@ catalogue as (select * from {{ ref('dim_indicators') }}),
 values_ as (select * from {{ ref('int_indicator_values') }}),
 
 england as (select * from values_ where geography_type = 'england'),
+
+-- the periods each indicator is published for (England always has a row, "not available" or not)
+periods as (select indicator_id, period_start, period_end, source_status, from england),
 icb as (select * from values_ where geography_type = 'icb'),
 
 -- peer-group value: the 10 peers' numerators and denominators pooled, as England and ICB values
@@ -41,8 +44,8 @@ pcn_rows as (
         catalogue.method,
         catalogue.unit,
         coalesce(pcn.geography_level, catalogue.geography_level) as geography_level,
-        coalesce(pcn.period_start, england.period_start) as period_start,
-        coalesce(pcn.period_end, england.period_end) as period_end,
+        periods.period_start,
+        periods.period_end,
         pcn.numerator,
         pcn.denominator,
         pcn.value,
@@ -53,25 +56,30 @@ pcn_rows as (
         england.value as england_value,
         icb.value as icb_value,
         coalesce(pcn.is_suppressed, false) as is_suppressed,
-        coalesce(pcn.source_status, england.source_status) as source_status,
+        coalesce(pcn.source_status, periods.source_status) as source_status,
     from pcns
     cross join catalogue
+    inner join periods using (indicator_id)
     left join values_ as pcn
         on pcn.geography_type = 'pcn'
         and pcn.geography_code = pcns.pcn_code
         and pcn.indicator_id = catalogue.indicator_id
-    left join england on england.indicator_id = catalogue.indicator_id
+        and pcn.period_start = periods.period_start
+    left join england
+        on england.indicator_id = catalogue.indicator_id
+        and england.period_start = periods.period_start
     left join icb
         on icb.geography_code = pcns.icb_code
         and icb.indicator_id = catalogue.indicator_id
+        and icb.period_start = periods.period_start
 ),
 
 -- FTE rates have no interval: each PCN is placed by quintile of all PCNs' values
 quintile_cuts as (
-    select indicator_id, quantile_cont(value, [0.2, 0.4, 0.6, 0.8]) as cuts,
+    select indicator_id, period_start, quantile_cont(value, [0.2, 0.4, 0.6, 0.8]) as cuts,
     from pcn_rows
     where value is not null
-    group by indicator_id
+    group by indicator_id, period_start
 )
 
 select
@@ -115,7 +123,7 @@ select
     pcn_rows.unit,
     pcn_rows.source_status,
 from pcn_rows
-left join quintile_cuts using (indicator_id)
+left join quintile_cuts using (indicator_id, period_start)
 left join peer_values
     on peer_values.pcn_code = pcn_rows.pcn_code
     and peer_values.indicator_id = pcn_rows.indicator_id

@@ -6,7 +6,10 @@ pcns as (select * from {{ ref('dim_pcns') }}),
 members as (select * from {{ ref('int_practices_joined_to_pcns') }}),
 list_sizes as (select * from {{ ref('int_practice_list_sizes') }}),
 qof as (select * from {{ ref('int_qof_registers_by_practice') }}),
-workforce as (select distinct pcn_code from {{ ref('int_pcn_workforce_fte_by_role_group') }})
+workforce as (
+    select distinct pcn_code from {{ ref('int_pcn_workforce_fte_by_role_group') }}
+    qualify vintage = max(vintage) over ()
+)
 
 select 'pcn_workforce' as source, 'pcn' as code_type, workforce.pcn_code as code,
     'PCN employs staff in the workforce file but is not in the membership' as reason,
