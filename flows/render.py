@@ -20,6 +20,7 @@ from typing import Any
 
 import duckdb
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from weasyprint.urls import URLFetcher
 
 from flows.charts import SpineChart, SpineIndicator, distribution_chart
 from flows.settings import TEMPLATES_DIR
@@ -348,18 +349,36 @@ def render_site_pages(db_path: str, release_dir: str, site: dict, quality: dict)
     return context
 
 
+# Links and assets resolve against this fixed base, not the release folder's path, so the PDF
+# (which keeps link targets) is identical whichever folder it was built in.
+RELEASE_BASE_URL = "file:///pcn-benchmark-release/"
+
+
+class ReleaseFetcher(URLFetcher):
+    """Reads the release folder's own files; refuses every other URL (no network)."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(allowed_protocols={"file"})
+        self.root = root
+
+    def fetch(self, url: str, headers: dict | None = None) -> Any:
+        if not url.startswith(RELEASE_BASE_URL):
+            raise ValueError(f"refusing to fetch {url}: the PDF uses its release's files only")
+        return super().fetch(self.root.as_uri() + "/" + url[len(RELEASE_BASE_URL) :], headers)
+
+
 def render_report_pdf(release_dir: str, site: dict) -> Path:
     """report.pdf from report.html with the print stylesheet; nothing is fetched off this disk."""
     from weasyprint import HTML
-    from weasyprint.urls import URLFetcher
 
     # inline SVG style attributes are also seen by the HTML CSS parser, which warns about each
     # SVG property it does not know; the SVG renderer applies them. Keep real errors only.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     root = Path(release_dir).resolve()
-    local_only = URLFetcher(allowed_protocols={"file"})  # never fetch anything over a network
     html = HTML(
-        filename=str(root / "report.html"), base_url=str(root) + "/", url_fetcher=local_only
+        string=(root / "report.html").read_text(encoding="utf-8"),
+        base_url=RELEASE_BASE_URL,
+        url_fetcher=ReleaseFetcher(root),
     )
     target = root / "report.pdf"
     fd, tmp = tempfile.mkstemp(dir=root, prefix=".report.pdf-")
@@ -388,8 +407,9 @@ def _cell(value: Any) -> str:
     if isinstance(value, float):
         if value != value:  # NaN
             return ""
-        # round first: sums of doubles may differ in the last bit between runs
-        value = round(value, 10)
+        # 12 significant digits (at most 10 decimals): more than any source's precision, and
+        # never the last bits of a double, which depend on the order numbers were added
+        value = float(f"{round(value, 10):.12g}")
         return str(int(value)) if value.is_integer() else repr(value)
     if isinstance(value, int):
         return str(value)

@@ -52,3 +52,20 @@
 {%- macro is_small_count(count) -%}
     ({{ count }} between 1 and 4)
 {%- endmacro -%}
+
+{#- Funnel plot control limits around a benchmark for a unit with `denominator` (normal
+    approximation, as English public-health funnel plots draw them): for a proportion p0
+    (0-1), p0 +/- z sqrt(p0 (1 - p0) / n), clamped to [0, 1]; for a rate of counted events r0
+    (per unit of denominator), r0 +/- z sqrt(r0 / n), never below 0. -#}
+{%- macro funnel_limit(method, benchmark, denominator, level, side) -%}
+    case
+        when {{ benchmark }} is null or not coalesce({{ denominator }}, 0) > 0 then null
+        when {{ method }} = 'wilson' then
+            {% if side == 'lower' %}greatest(0.0,{% else %}least(1.0,{% endif %}
+                {{ benchmark }} {{ '-' if side == 'lower' else '+' }} {{ z_value(level) }}
+                * sqrt({{ benchmark }} * (1 - {{ benchmark }}) / {{ denominator }}))
+        when {{ method }} = 'byar' then
+            greatest(0.0, {{ benchmark }} {{ '-' if side == 'lower' else '+' }} {{ z_value(level) }}
+                * sqrt({{ benchmark }} / {{ denominator }}))
+    end
+{%- endmacro -%}

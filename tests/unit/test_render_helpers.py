@@ -52,3 +52,7 @@ def test_spine_chart_is_deterministic_svg_with_escaped_label():
 def test_float_noise_never_changes_a_csv_cell():
     assert _cell(0.9999999999999999) == _cell(1.0) == "1"
     assert _cell(0.30000000000000004) == _cell(0.3) == "0.3"
+
+
+def test_large_sums_lose_their_last_bits_in_the_csv():
+    assert _cell(870383.9300456066) == _cell(870383.9300456065) == "870383.930046"

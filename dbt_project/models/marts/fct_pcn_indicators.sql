@@ -55,6 +55,7 @@ pcn_rows as (
         pcn.upper_ci998,
         england.value as england_value,
         icb.value as icb_value,
+        catalogue.multiplier,
         coalesce(pcn.is_suppressed, false) as is_suppressed,
         coalesce(pcn.source_status, periods.source_status) as source_status,
     from pcns
@@ -117,6 +118,15 @@ select
             + (pcn_rows.value > quintile_cuts.cuts[3])::integer
             + (pcn_rows.value > quintile_cuts.cuts[4])::integer
     end as quintile,
+    -- funnel plot limits around England for this PCN's denominator (PCN-level counts only)
+    {% for level, suffix in [(95, '95'), (99.8, '998')] %}
+    {% for side in ['lower', 'upper'] %}
+    case when pcn_rows.geography_level = 'pcn' then round(
+        {{ funnel_limit('pcn_rows.method', 'pcn_rows.england_value / pcn_rows.multiplier',
+                        'pcn_rows.denominator', level, side) }} * pcn_rows.multiplier, 10)
+    end as funnel_{{ side }}{{ suffix }},
+    {% endfor %}
+    {% endfor %}
     pcn_rows.geography_level,
     pcn_rows.is_suppressed,
     pcn_rows.source_status = 'synthetic' as is_synthetic_source,
