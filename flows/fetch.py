@@ -163,6 +163,9 @@ class Publication:
         return self.slug is not None
 
 
+# a quarterly or monthly census release, e.g. `30-june-2026` (older: `final-30-september-2019`)
+DAY_MONTH_YEAR_SLUG = r"(?:^|-)(?P<day>\d{1,2})-(?P<month>[a-z]+)-(?P<year>\d{4})$"
+
 PUBLICATIONS: dict[str, Publication] = {
     p.key: p
     for p in (
@@ -217,7 +220,7 @@ PUBLICATIONS: dict[str, Publication] = {
             source="pcn_workforce",
             site="digital",
             path="primary-care-network-workforce",
-            slug=r"(?:^|-)(?P<day>\d{1,2})-(?P<month>[a-z]+)-(?P<year>\d{4})$",
+            slug=DAY_MONTH_YEAR_SLUG,
             max_age_months=4,
             links=(
                 LinkSpec(
@@ -234,7 +237,7 @@ PUBLICATIONS: dict[str, Publication] = {
             source="gp_workforce",
             site="digital",
             path="general-and-personal-medical-services",
-            slug=r"(?:^|-)(?P<day>\d{1,2})-(?P<month>[a-z]+)-(?P<year>\d{4})$",
+            slug=DAY_MONTH_YEAR_SLUG,
             max_age_months=2,
             links=(
                 LinkSpec(

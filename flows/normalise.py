@@ -96,11 +96,6 @@ def write_empty_tables(selected: list[LandedFile], parquet_dir: Path) -> list[st
     return written
 
 
-def normalise_file(landed: LandedFile, parquet_dir: Path) -> NormalisedInput:
-    """Read one landed file with its source's reader and write its tables as Parquet."""
-    return normalise_files([landed], parquet_dir)[0]
-
-
 def normalise_files(files: list[LandedFile], parquet_dir: Path) -> list[NormalisedInput]:
     """Read landed files and write one Parquet table per product and table name; a series
     product's vintages are stacked in one table (each row keeps its vintage)."""

@@ -306,8 +306,8 @@ def charts_for(summary: list[dict], spread: dict[str, list[float]]) -> dict[str,
     }
 
 
-def render_site_pages(db_path: str, release_dir: str, site: dict, quality: dict) -> dict:
-    """index.html, methods.html, quality.html and report.html; returns what the PDF needs."""
+def render_site_pages(db_path: str, release_dir: str, site: dict, quality: dict) -> None:
+    """index.html, methods.html, quality.html and report.html (the PDF is made from report.html)."""
     env = jinja_env()
     root = Path(release_dir)
     with connect(db_path) as con:
@@ -346,7 +346,6 @@ def render_site_pages(db_path: str, release_dir: str, site: dict, quality: dict)
             **context, page_title=title, csv_href="data/indicators.csv"
         )
         write_text(root / name, html)
-    return context
 
 
 # Links and assets resolve against this fixed base, not the release folder's path, so the PDF

@@ -72,16 +72,15 @@ NOT_AVAILABLE = {
 }
 
 
-def _rows(path: Path) -> list[dict]:
-    return list(csv.DictReader(io.StringIO(path.read_bytes().decode("utf-8-sig"))))
+def _rows(path: Path, encoding: str = "utf-8-sig") -> list[dict]:
+    return list(csv.DictReader(io.StringIO(path.read_bytes().decode(encoding))))
 
 
 def recompute(landing: Path) -> dict[tuple[str, str], dict]:
     """(pcn_code, indicator_id) -> value, limits and England value, from the raw files."""
-    membership = {
-        r["PRACTICE_CODE"]: r["PCN_CODE"]
-        for r in _rows(landing / "gp_registrations/2026-01/gp-reg-pat-prac-map.csv")
-    }
+    practice_map = _rows(landing / "gp_registrations/2026-01/gp-reg-pat-prac-map.csv")
+    membership = {r["PRACTICE_CODE"]: r["PCN_CODE"] for r in practice_map}
+    icb_of = {r["PRACTICE_CODE"]: r["ICB_CODE"] for r in practice_map}
     list_sizes = {
         r["CODE"]: int(r["NUMBER_OF_PATIENTS"])
         for r in _rows(landing / "gp_registrations/2026-03/gp-reg-pat-prac-all.csv")
@@ -190,10 +189,6 @@ def recompute(landing: Path) -> dict[tuple[str, str], dict]:
 
     # Talking Therapies: a PCN carries its ICB's annual figure (blended by registered patients
     # when its practices span ICBs); adults are the QOF 18OV lists of the ICB's practices
-    icb_of = {
-        r["PRACTICE_CODE"]: r["ICB_CODE"]
-        for r in _rows(landing / "gp_registrations/2026-01/gp-reg-pat-prac-map.csv")
-    }
     adults_by_icb: dict[str, float] = defaultdict(float)
     all_adults = 0.0
     for r in qof_rows:
@@ -274,7 +269,7 @@ def recompute_splw_at(landing: Path, census: date, census_file: str, list_file: 
         if practice in sizes:
             patients[pcn] += sizes[practice]
     fte: dict[str, float] = defaultdict(float)
-    for r in _rows_cp1252(landing / census_file):
+    for r in _rows(landing / census_file, "cp1252"):
         link_worker = r["DETAILED_STAFF_ROLE"].strip() == "Social Prescribing Link Worker"
         if link_worker and float(r["FTE"]) >= 0:
             fte[r["PCN_CODE"]] += float(r["FTE"])
@@ -284,7 +279,3 @@ def recompute_splw_at(landing: Path, census: date, census_file: str, list_file: 
         for pcn, n in patients.items()
         if n > 0
     }
-
-
-def _rows_cp1252(path: Path) -> list[dict]:
-    return list(csv.DictReader(io.StringIO(path.read_bytes().decode("cp1252"))))

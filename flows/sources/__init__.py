@@ -23,7 +23,7 @@ from flows.sources import (
 )
 from flows.sources.base import ReaderError, ReadResult, clean_header, decode_bytes
 
-__all__ = ["PRODUCTS", "Product", "ReadResult", "ReaderError", "identify", "product_for_file"]
+__all__ = ["PRODUCTS", "Product", "ReadResult", "ReaderError", "identify"]
 
 
 @dataclass(frozen=True)
@@ -248,24 +248,16 @@ def _is_epcn_workbook(path: Path) -> bool:
 
 def identify(path: Path) -> Product | None:
     """The product a file is: by its published name, else by its contents (renamed copies)."""
-    by_name = [(p.matches(path.name), p) for p in PRODUCTS if p.matches(path.name) is not None]
-    if by_name:
-        return min(by_name, key=lambda rp: rp[0])[1]
+    ranked = [(rank, p) for p in PRODUCTS if (rank := p.matches(path.name)) is not None]
+    if ranked:
+        return min(ranked, key=lambda rp: rp[0])[1]
     if zipfile.is_zipfile(path) and _is_epcn_workbook(path):
         return next(p for p in PRODUCTS if p.source == "ods_epcn")
-    header = set(_first_line(path))
+    cells = _first_line(path)
     for product in PRODUCTS:
-        if product.header_signature and product.header_signature <= header:
+        if product.header_signature and product.header_signature <= set(cells):
             return product
     # epraccur has no header: 27 fields, the first a practice-like code
-    cells = _first_line(path)
     if len(cells) == 27 and re.fullmatch(r"[A-Z0-9]{3,6}", cells[0] or ""):
         return next(p for p in PRODUCTS if p.source == "ods_epraccur")
-    return None
-
-
-def product_for_file(source: str, name: str) -> Product | None:
-    for product in PRODUCTS:
-        if product.source == source and product.matches(name) is not None:
-            return product
     return None

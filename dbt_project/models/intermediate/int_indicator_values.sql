@@ -72,30 +72,18 @@ select
         when is_suppressed or not denominator > 0 then null
         else round(numerator / denominator * multiplier, 10)
     end as value,
+    {% for level, suffix in [(95, '95'), (99.8, '998')] %}
+    {% for side in ['lower', 'upper'] %}
+    {% set wilson = wilson_lower if side == 'lower' else wilson_upper %}
+    {% set byar = byar_lower if side == 'lower' else byar_upper %}
     case
         when method = 'wilson' and not is_suppressed
-            then round({{ wilson_lower('numerator', 'denominator', 95) }} * multiplier, 10)
+            then round({{ wilson('numerator', 'denominator', level) }} * multiplier, 10)
         when method = 'byar' and not is_suppressed and denominator > 0
-            then round({{ byar_lower('numerator', 95) }} / denominator * multiplier, 10)
-    end as lower_ci95,
-    case
-        when method = 'wilson' and not is_suppressed
-            then round({{ wilson_upper('numerator', 'denominator', 95) }} * multiplier, 10)
-        when method = 'byar' and not is_suppressed and denominator > 0
-            then round({{ byar_upper('numerator', 95) }} / denominator * multiplier, 10)
-    end as upper_ci95,
-    case
-        when method = 'wilson' and not is_suppressed
-            then round({{ wilson_lower('numerator', 'denominator', 99.8) }} * multiplier, 10)
-        when method = 'byar' and not is_suppressed and denominator > 0
-            then round({{ byar_lower('numerator', 99.8) }} / denominator * multiplier, 10)
-    end as lower_ci998,
-    case
-        when method = 'wilson' and not is_suppressed
-            then round({{ wilson_upper('numerator', 'denominator', 99.8) }} * multiplier, 10)
-        when method = 'byar' and not is_suppressed and denominator > 0
-            then round({{ byar_upper('numerator', 99.8) }} / denominator * multiplier, 10)
-    end as upper_ci998,
+            then round({{ byar('numerator', level) }} / denominator * multiplier, 10)
+    end as {{ side }}_ci{{ suffix }},
+    {% endfor %}
+    {% endfor %}
     coalesce(is_suppressed, false) as is_suppressed,
     source_status,
     geography_level,
