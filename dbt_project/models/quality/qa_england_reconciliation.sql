@@ -46,10 +46,13 @@ pcn_staff_indicators as (
     left join pcn_staff using (indicator_id)
 ),
 
+-- GP FTE counts practices with a GP figure and a list (methods: the publisher's own rates)
 gp_staff as (
     select 'gp_fte_per_10k' as indicator_id, sum(total_gp_fte) as numerator,
         sum(total_patients) as denominator,
     from {{ ref('stg_gp_workforce__practice_ftes') }}
+    where total_gp_fte is not null and total_patients > 0
+        and vintage = (select max(vintage) from {{ ref('stg_gp_workforce__practice_ftes') }})
     having count(*) > 0
 ),
 
