@@ -227,16 +227,18 @@ def _quality_summary(
         else:
             s["warnings" if r.severity == "warning" else "critical"] += 1
             s["failures"].append(r.as_dict())
-    for i in inputs:
-        if i.source in sources:
-            sources[i.source]["files"].append(
-                {
-                    "label": labels[(i.source, i.product)],
-                    "file": Path(i.path).name,
-                    "vintage": i.vintage,
-                    "period": vintage_label(i.source, i.vintage),
-                }
-            )
+    by_product: dict[tuple[str, str], list[NormalisedInput]] = {}
+    for i in sorted(inputs, key=lambda i: i.vintage):
+        by_product.setdefault((i.source, i.product), []).append(i)
+    for (source, _), items in sorted(by_product.items()):
+        if source not in sources:
+            continue
+        latest = items[-1]
+        text = f"{Path(latest.path).name} ({vintage_label(source, latest.vintage)})"
+        if len(items) > 1:  # a series read for the trend: say where it starts
+            first = vintage_label(source, items[0].vintage)
+            text += f", with {len(items) - 1} earlier from {first}"
+        sources[source]["files"].append({"text": text})
     suites: dict[str, dict[str, Any]] = {}
     for r in results:
         t = suites.setdefault(
