@@ -101,8 +101,15 @@ def validate_marts(db_path: Path) -> list[validate.CheckResult]:
 
 
 @task(name="render_pcn_pages")
-def render_pcn_batch(db_path: str, codes: list[str], release_dir: str, site: dict) -> int:
-    return render.render_pcn_pages(db_path, codes, release_dir, site)
+def render_pcn_batch(
+    db_path: str, codes: list[str], release_dir: str, site: dict, print_dir: str
+) -> int:
+    return render.render_pcn_pages(db_path, codes, release_dir, site, print_dir)
+
+
+@task(name="render_pcn_pdfs")
+def render_pcn_pdf_batch(codes: list[str], print_dir: str, release_dir: str) -> dict[str, float]:
+    return render.render_pcn_pdfs(codes, print_dir, release_dir)
 
 
 @task(name="render_site_pages")
@@ -382,14 +389,22 @@ def _publish(
     release_dir = publish.new_release_dir(out, release_id)
     site = _site_metadata(settings, period, released, inputs)
     quality = _quality_summary(inputs, results, db_path)
+    print_dir = str(work / "print")  # the PCN PDFs' print pages, written with the HTML pages
+    batches = _batches(page_codes, settings.render_batch_size)
     with _timed(timings, "html"):
         pages = sum(
-            render_pcn_batch(str(db_path), batch, str(release_dir), site)
-            for batch in _batches(page_codes, settings.render_batch_size)
+            render_pcn_batch(str(db_path), batch, str(release_dir), site, print_dir)
+            for batch in batches
         )
         render_site_pages(str(db_path), str(release_dir), site, quality)
         _run("downloads", timings, write_downloads, str(db_path), str(release_dir))
     _run("national_pdf", timings, render_report_pdf, str(release_dir), site)
+    # sequential, but batch-shaped so the batches can be mapped onto workers
+    _run(
+        "pcn_pdfs",
+        timings,
+        lambda: [render_pcn_pdf_batch(batch, print_dir, str(release_dir)) for batch in batches],
+    )
 
     summary = RunSummary(
         run_id=run_id,

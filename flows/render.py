@@ -11,7 +11,9 @@ import csv
 import io
 import logging
 import os
+import re
 import tempfile
+import time
 from collections import defaultdict
 from datetime import date
 from functools import cache
@@ -82,12 +84,17 @@ def jinja_env() -> Environment:
     return env
 
 
+# mkstemp creates files only its owner can read; a published file is for everyone
+PUBLISHED_MODE = 0o644
+
+
 def write_text(path: Path, text: str) -> None:
     """Write atomically (a reader never sees half a page)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
     with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
         fh.write(text)
+    os.chmod(tmp, PUBLISHED_MODE)
     os.replace(tmp, path)
 
 
@@ -139,10 +146,32 @@ def signal_of(row: dict) -> str:
 # Pages
 
 
-def render_pcn_pages(db_path: str, codes: list[str], release_dir: str, site: dict) -> int:
-    """Render pcn/<code>.html for a batch of PCN codes; returns the number written."""
+# The spine chart at this fraction of its screen size fits the first PDF page under the header.
+PRINT_SPINE_SCALE = 0.8
+
+
+def scale_svg(svg: str, factor: float) -> str:
+    """The same chart drawn smaller: WeasyPrint sizes an inline SVG by its width and height
+    attributes (CSS sizes are ignored), and the viewBox scales the drawing with them."""
+
+    def scaled(match: re.Match) -> str:
+        return f'{match[1]}="{float(match[2]) * factor:.2f}pt"'
+
+    head, rest = svg.split(">", 1)
+    return re.sub(r'\b(width|height)="([\d.]+)pt"', scaled, head) + ">" + rest
+
+
+def render_pcn_pages(
+    db_path: str, codes: list[str], release_dir: str, site: dict, print_dir: str | None = None
+) -> int:
+    """Render pcn/<code>.html for a batch of PCN codes; returns the number written.
+
+    With `print_dir`, also writes each PCN's print version (pcn_print.html) there for
+    `render_pcn_pdfs`: it reuses the spine chart drawn for the page, so a PDF costs layout only.
+    """
     env = jinja_env()
     template = env.get_template("pcn.html")
+    print_template = env.get_template("pcn_print.html")
     out = Path(release_dir) / "pcn"
     with connect(db_path) as con:
         indicators = load_indicators(con)
@@ -222,7 +251,7 @@ def render_pcn_pages(db_path: str, codes: list[str], release_dir: str, site: dic
             s: sum(1 for r in compared if r["compared_to_england"] == s)
             for s in ("higher", "lower", "similar")
         }
-        html = template.render(
+        context = dict(
             site=site,
             root="../",
             page_title=f"{pcn['pcn_name']} ({code})",
@@ -239,7 +268,12 @@ def render_pcn_pages(db_path: str, codes: list[str], release_dir: str, site: dic
             counts=counts,
             csv_href="data/indicators.csv",
         )
-        write_text(out / f"{code}.html", html)
+        write_text(out / f"{code}.html", template.render(**context))
+        if print_dir is not None:
+            context["spine_svg"] = scale_svg(spine_svg, PRINT_SPINE_SCALE)
+            write_text(
+                Path(print_dir) / f"{code}.html", print_template.render(**context, for_pdf=True)
+            )
         written += 1
     return written
 
@@ -366,29 +400,69 @@ class ReleaseFetcher(URLFetcher):
         return super().fetch(self.root.as_uri() + "/" + url[len(RELEASE_BASE_URL) :], headers)
 
 
-def render_report_pdf(release_dir: str, site: dict) -> Path:
-    """report.pdf from report.html with the print stylesheet; nothing is fetched off this disk."""
-    from weasyprint import HTML
+@cache
+def _pdf_resources() -> tuple[Any, list[Any]]:
+    """One FontConfiguration and the parsed site + print stylesheets, shared by every PDF a
+    process writes (parsing CSS and loading fonts per document would dominate a PCN PDF)."""
+    from weasyprint import CSS
+    from weasyprint.text.fonts import FontConfiguration
 
     # inline SVG style attributes are also seen by the HTML CSS parser, which warns about each
     # SVG property it does not know; the SVG renderer applies them. Keep real errors only.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    root = Path(release_dir).resolve()
-    html = HTML(
-        string=(root / "report.html").read_text(encoding="utf-8"),
-        base_url=RELEASE_BASE_URL,
-        url_fetcher=ReleaseFetcher(root),
-    )
-    target = root / "report.pdf"
-    fd, tmp = tempfile.mkstemp(dir=root, prefix=".report.pdf-")
+    fonts = FontConfiguration()
+    static = TEMPLATES_DIR / "static"
+    sheets = [
+        CSS(filename=str(static / name), font_config=fonts) for name in ("site.css", "print.css")
+    ]
+    return fonts, sheets
+
+
+def _write_pdf(html: str, base_url: str, root: Path, target: Path) -> None:
+    """A tagged PDF (PDF/UA-1: title and language from the HTML), written atomically."""
+    from weasyprint import HTML
+
+    fonts, sheets = _pdf_resources()
+    document = HTML(string=html, base_url=base_url, url_fetcher=ReleaseFetcher(root))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}-")
     os.close(fd)
     try:
-        html.write_pdf(tmp, pdf_variant="pdf/ua-1")
+        document.write_pdf(
+            tmp, stylesheets=sheets, font_config=fonts, pdf_variant="pdf/ua-1", pdf_tags=True
+        )
+        os.chmod(tmp, PUBLISHED_MODE)
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def render_report_pdf(release_dir: str, site: dict) -> Path:
+    """report.pdf from report.html with the print stylesheet; nothing is fetched off this disk."""
+    root = Path(release_dir).resolve()
+    html = (root / "report.html").read_text(encoding="utf-8")
+    # the stylesheets are passed pre-parsed: drop the page's own links so they are not read twice
+    html = re.sub(r'<link rel="stylesheet"[^>]*>\n?', "", html)
+    target = root / "report.pdf"
+    _write_pdf(html, RELEASE_BASE_URL, root, target)
     return target
+
+
+def render_pcn_pdfs(codes: list[str], print_dir: str, release_dir: str) -> dict[str, float]:
+    """pdf/<code>.pdf for a batch of PCNs from the print pages `render_pcn_pages` wrote;
+    returns how many were written and the seconds they took."""
+    root = Path(release_dir).resolve()
+    start = time.perf_counter()
+    for code in sorted(codes):
+        source = Path(print_dir) / f"{code}.html"
+        _write_pdf(
+            source.read_text(encoding="utf-8"),
+            RELEASE_BASE_URL + "pcn/",  # the print page links like pcn/<code>.html
+            root,
+            root / "pdf" / f"{code}.pdf",
+        )
+    return {"pdfs": len(codes), "seconds": round(time.perf_counter() - start, 3)}
 
 
 # ---------------------------------------------------------------------------------------------
