@@ -7,8 +7,6 @@ the release folder and the site metadata), so batches can run in parallel task r
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import os
 import re
@@ -24,6 +22,7 @@ import duckdb
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from weasyprint.urls import URLFetcher
 
+from flows import downloads
 from flows.charts import SpineChart, SpineIndicator, distribution_chart
 from flows.settings import TEMPLATES_DIR
 
@@ -468,60 +467,12 @@ def render_pcn_pdfs(codes: list[str], print_dir: str, release_dir: str) -> dict[
 # ---------------------------------------------------------------------------------------------
 # Downloads
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: Any) -> str:
-    """CSV cells for people and spreadsheets: integers without '.0', text never a formula."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        if value != value:  # NaN
-            return ""
-        # 12 significant digits (at most 10 decimals): more than any source's precision, and
-        # never the last bits of a double, which depend on the order numbers were added
-        value = float(f"{round(value, 10):.12g}")
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, int):
-        return str(value)
-    text = str(value)
-    if text.startswith(_FORMULA_START):
-        return "'" + text  # neutralised: a spreadsheet shows it as text, never runs it
-    return text
-
-
-def write_csv(con: duckdb.DuckDBPyConnection, sql: str, path: Path) -> int:
-    cursor = con.execute(sql)
-    names = [d[0] for d in cursor.description]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(names)
-    rows = cursor.fetchall()
-    for row in rows:
-        writer.writerow([_cell(v) for v in row])
-    write_text(path, buffer.getvalue())
-    return len(rows)
+# CSV cells: one definition, shared with the other download formats
+_cell = downloads.csv_cell
 
 
 def write_downloads(db_path: str, release_dir: str) -> dict[str, int]:
-    data = Path(release_dir) / "data"
+    """data/: indicators and ICB indicators as CSV, Parquet and ODS, the practice lookup, and
+    dictionary.csv; returns the rows written per file."""
     with connect(db_path) as con:
-        return {
-            "indicators.csv": write_csv(
-                con,
-                "select * from fct_pcn_indicators order by pcn_code, indicator_id, period_start",
-                data / "indicators.csv",
-            ),
-            "icb_indicators.csv": write_csv(
-                con,
-                "select * from fct_icb_indicators order by icb_code, indicator_id, period_start",
-                data / "icb_indicators.csv",
-            ),
-            "practice_pcn_lookup.csv": write_csv(
-                con,
-                "select * from dim_practices order by practice_code",
-                data / "practice_pcn_lookup.csv",
-            ),
-        }
+        return downloads.write_downloads(con, Path(release_dir) / "data")
