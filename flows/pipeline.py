@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from prefect import flow, task
 
-from flows import landing, normalise, publish, render, transform, validate
+from flows import changes, landing, normalise, publish, render, transform, validate
 from flows.landing import LandedFile
 from flows.normalise import NormalisedInput
 from flows.settings import Settings, get_settings
@@ -388,6 +388,7 @@ def _publish(
 
     release_dir = publish.new_release_dir(out, release_id)
     site = _site_metadata(settings, period, released, inputs)
+    site["source_changes"] = changes.source_changes(landing.scan(data), period)
     quality = _quality_summary(inputs, results, db_path)
     print_dir = str(work / "print")  # the PCN PDFs' print pages, written with the HTML pages
     batches = _batches(page_codes, settings.render_batch_size)

@@ -23,6 +23,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from weasyprint.urls import URLFetcher
 
 from flows import downloads
+from flows.changes import previous_period, reference_date
 from flows.charts import SpineChart, SpineIndicator, distribution_chart
 from flows.settings import TEMPLATES_DIR
 
@@ -343,6 +344,7 @@ def render_site_pages(db_path: str, release_dir: str, site: dict, quality: dict)
     """index.html, methods.html, quality.html and report.html (the PDF is made from report.html)."""
     env = jinja_env()
     root = Path(release_dir)
+    site = {"source_changes": [], **site}
     with connect(db_path) as con:
         summary = national_summary(con)
         spread = national_spread(con)
@@ -368,17 +370,64 @@ def render_site_pages(db_path: str, release_dir: str, site: dict, quality: dict)
         "quality": quality,
         "root": "",
     }
+    context.update(pcn_changes(db_path, site))
     pages = {
         "index.html": "Home",
         "methods.html": "Methods",
         "quality.html": "Data quality",
         "report.html": "National report",
+        "accessibility.html": "Accessibility statement",
+        "changes.html": "What changed",
     }
     for name, title in pages.items():
         html = env.get_template(name).render(
             **context, page_title=title, csv_href="data/indicators.csv"
         )
         write_text(root / name, html)
+    # a closed PCN keeps its page, saying where its practices went
+    closed_template = env.get_template("pcn_closed.html")
+    for c in context["closed"]:
+        html = closed_template.render(
+            **{**context, "root": "../"},
+            c=c,
+            page_title=f"{c['pcn_name']} ({c['pcn_code']}), closed",
+            csv_href="data/indicators.csv",
+        )
+        write_text(root / "pcn" / f"{c['pcn_code']}.html", html)
+
+
+def pcn_changes(db_path: str, site: dict) -> dict[str, Any]:
+    """PCNs opened and closed (fct_pcn_changes): those dated in this period, and every closed
+    PCN, each with the PCNs its practices joined (linked where that PCN has a page)."""
+    window_end = reference_date(site["period"])
+    window_start = reference_date(previous_period(site["period"]))
+    with connect(db_path) as con:
+        changes = _records(con, "select * from fct_pcn_changes order by change_date desc, pcn_code")
+        published = {r[0] for r in con.execute("select pcn_code from dim_pcns").fetchall()}
+    closed_codes = {c["pcn_code"] for c in changes if c["change_type"] == "closed"}
+    for c in changes:
+        c["successor_list"] = []
+        for pair in (c["successors"] or "").split(";"):
+            if pair:
+                code, _, name = pair.partition("|")
+                has_page = code in published or code in closed_codes
+                c["successor_list"].append({"code": code, "name": name, "has_page": has_page})
+    vintages = sorted({c["epcn_vintage"] for c in changes})
+    epcn_vintage = vintages[-1] if vintages else None
+    return {
+        "window_start": window_start,
+        "window_end": window_end,
+        "previous_period_label": f"{window_start:%B %Y}",
+        "window_changes": [c for c in changes if window_start < c["change_date"] <= window_end],
+        "closed": [c for c in changes if c["change_type"] == "closed"],
+        "epcn_vintage_label": format_period(*_month_bounds(epcn_vintage)) if epcn_vintage else "-",
+        "epcn_is_older": epcn_vintage is not None and epcn_vintage < site["period"],
+    }
+
+
+def _month_bounds(vintage: str) -> tuple[date, date]:
+    start = date.fromisoformat(f"{vintage}-01")
+    return start, reference_date(vintage)
 
 
 # Links and assets resolve against this fixed base, not the release folder's path, so the PDF
