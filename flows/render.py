@@ -24,7 +24,16 @@ from weasyprint.urls import URLFetcher
 
 from flows import downloads
 from flows.changes import previous_period, reference_date
-from flows.charts import SpineChart, SpineIndicator, distribution_chart
+from flows.charts import (
+    SPC_MIN_POINTS,
+    FunnelChart,
+    FunnelPoint,
+    SpineChart,
+    SpineIndicator,
+    distribution_chart,
+    spc,
+    spc_chart,
+)
 from flows.settings import TEMPLATES_DIR
 
 DOMAIN_TITLES = {
@@ -215,6 +224,15 @@ def render_pcn_pages(
             [codes],
         ):
             peers_by_pcn[peer["pcn_code"]].append(peer)
+        # every PCN's position for the funnel plots (indicators measured at PCN level)
+        funnel_points: dict[str, list[FunnelPoint]] = defaultdict(list)
+        for indicator_id, *point in con.execute(
+            "select indicator_id, denominator, value, funnel_lower95, funnel_upper95, "
+            "funnel_lower998, funnel_upper998 from latest_indicators "
+            "where funnel_lower95 is not null and value is not null and geography_level = 'pcn' "
+            "order by indicator_id, pcn_code"
+        ).fetchall():
+            funnel_points[indicator_id].append(FunnelPoint(*point))
         practices_by_pcn: dict[str, list[dict]] = defaultdict(list)
         for practice in _records(
             con,
@@ -233,6 +251,15 @@ def render_pcn_pages(
             for i in indicators
         ]
     )
+    funnels = {
+        indicator_id: FunnelChart(
+            points,
+            england[indicator_id],
+            f"{catalogue[indicator_id]['short_title']}",
+        )
+        for indicator_id, points in funnel_points.items()
+        if england.get(indicator_id) is not None
+    }
     written = 0
     for code in sorted(codes):
         pcn = pcns[code]
@@ -246,6 +273,15 @@ def render_pcn_pages(
             [signal_of(by_indicator[i["indicator_id"]]) for i in indicators],
             label=f"Spine chart: {pcn['pcn_name']} against the spread of all PCNs and England",
         )
+        funnel_figures = [
+            funnel_figure(by_indicator[i], funnels[i], pcn["pcn_name"])
+            for i in funnels
+            if i in by_indicator
+        ]
+        trends = [
+            trend_figure(catalogue[indicator_id], points, pcn["pcn_name"])
+            for indicator_id, points in trends_by_pcn[code].items()
+        ]
         compared = [r for r in rows if r["compared_to_england"] != "not compared"]
         counts = {
             s: sum(1 for r in compared if r["compared_to_england"] == s)
@@ -259,10 +295,8 @@ def render_pcn_pages(
             rows=rows,
             practices=practices_by_pcn.get(code, []),
             peers=peers_by_pcn.get(code, []),
-            trends=[
-                {"indicator": catalogue[indicator_id], "points": points}
-                for indicator_id, points in trends_by_pcn[code].items()
-            ],
+            trends=trends,
+            funnels=funnel_figures,
             spine_svg=spine_svg,
             compared_count=len(compared),
             counts=counts,
@@ -276,6 +310,62 @@ def render_pcn_pages(
             )
         written += 1
     return written
+
+
+def funnel_position(row: dict) -> str:
+    """Where a PCN sits on its funnel plot, in words."""
+    value = row["value"]
+    if value is None or row["funnel_lower95"] is None:
+        return "not plotted"
+    if value > row["funnel_upper998"]:
+        return "above the 99.8% limit"
+    if value < row["funnel_lower998"]:
+        return "below the 99.8% limit"
+    if value > row["funnel_upper95"]:
+        return "above the 95% limit"
+    if value < row["funnel_lower95"]:
+        return "below the 95% limit"
+    return "within the 95% limits"
+
+
+def funnel_figure(row: dict, chart: FunnelChart, pcn_name: str) -> dict:
+    indicator = row["indicator"]
+    position = funnel_position(row)
+    label = (
+        f"Funnel plot of {indicator['title']}: every PCN's value against its denominator, with "
+        f"95% and 99.8% limits around England. {pcn_name} is {position}."
+    )
+    return {
+        "row": row,
+        "position": position,
+        "svg": chart.svg(row["denominator"], row["value"], row["compared_to_england"], label),
+    }
+
+
+def trend_figure(indicator: dict, points: list[dict], pcn_name: str) -> dict:
+    """The over-time table, and an SPC run chart where enough periods have a value."""
+    known = [p for p in points if p["value"] is not None]
+    figure: dict[str, Any] = {"indicator": indicator, "points": points, "svg": None}
+    if indicator["is_headline"] and len(known) >= SPC_MIN_POINTS:
+        result = spc([p["value"] for p in known])
+        signal_of_point = dict(zip((id(p) for p in known), result.signals, strict=True))
+        for p in points:
+            p["spc_signal"] = signal_of_point.get(id(p))
+        special = sum(1 for s in result.signals if s)
+        labels = [p["period_end"].strftime("%b %Y") for p in known]
+        figure["spc"] = result
+        figure["special_count"] = special
+        figure["svg"] = spc_chart(
+            labels,
+            [p["value"] for p in known],
+            result,
+            label=(
+                f"Run chart of {indicator['title']} for {pcn_name}, {labels[0]} to {labels[-1]}: "
+                f"mean {result.mean:.{indicator['decimals']}f}; {special} of {len(known)} "
+                "points show special cause variation."
+            ),
+        )
+    return figure
 
 
 def national_summary(con: duckdb.DuckDBPyConnection) -> list[dict]:
