@@ -96,7 +96,10 @@ class SpineChart:
         for i, indicator in enumerate(self.indicators):
             y = n - 1 - i
             values = sorted(v for v in indicator.values if v is not None)
-            (marker,) = ax.plot([], [], linestyle="none", markersize=9, markeredgecolor="#212b32")
+            # not clipped: the lowest and highest PCN sit on the axes' edges
+            (marker,) = ax.plot(
+                [], [], linestyle="none", markersize=9, markeredgecolor="#212b32", clip_on=False
+            )
             self.markers.append(marker)
             if not values or indicator.england is None:
                 self.scales.append(None)

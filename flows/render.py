@@ -156,7 +156,7 @@ def signal_of(row: dict) -> str:
 
 
 # The spine chart at this fraction of its screen size fits the first PDF page under the header.
-PRINT_SPINE_SCALE = 0.8
+PRINT_SPINE_SCALE = 0.66
 
 
 def scale_svg(svg: str, factor: float) -> str:
