@@ -16,10 +16,11 @@ pytestmark = pytest.mark.integration
 
 
 def pdf_text(path: Path) -> str:
+    """The text in drawing order (-raw): a table cell's wrapped lines stay together."""
     text = subprocess.run(
-        ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+        ["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True, check=True
     ).stdout
-    return " ".join(text.split())  # table cells wrap over lines
+    return " ".join(text.split())
 
 
 def pdf_pages(path: Path) -> int:
