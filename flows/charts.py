@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -95,7 +96,10 @@ class SpineChart:
         for i, indicator in enumerate(self.indicators):
             y = n - 1 - i
             values = sorted(v for v in indicator.values if v is not None)
-            (marker,) = ax.plot([], [], linestyle="none", markersize=9, markeredgecolor="#212b32")
+            # not clipped: the lowest and highest PCN sit on the axes' edges
+            (marker,) = ax.plot(
+                [], [], linestyle="none", markersize=9, markeredgecolor="#212b32", clip_on=False
+            )
             self.markers.append(marker)
             if not values or indicator.england is None:
                 self.scales.append(None)
@@ -159,4 +163,153 @@ def distribution_chart(
         ax.legend(frameon=False, fontsize=8)
     ax.set_xlabel(x_label)
     ax.set_ylabel("Number of PCNs")
+    return to_svg(fig, label)
+
+
+# ---------------------------------------------------------------------------------------------
+# Funnel plot: where a PCN sits nationally for a proportion or a rate of counted events
+
+
+@dataclass(frozen=True)
+class FunnelPoint:
+    denominator: float
+    value: float
+    lower95: float | None
+    upper95: float | None
+    lower998: float | None
+    upper998: float | None
+
+
+class FunnelChart:
+    """All PCNs' values against their denominators, with the 95% and 99.8% limits around England.
+
+    Like the spine chart, the background is drawn once per batch and `svg()` only moves this
+    PCN's marker. The other PCNs' dots are drawn as one small image inside the SVG: 1,300
+    vector dots would make each page ten times heavier, and the dots carry no text.
+    """
+
+    def __init__(self, points: Sequence[FunnelPoint], england: float, y_label: str) -> None:
+        self.fig = Figure(figsize=(3.6, 2.9))
+        self.fig.subplots_adjust(left=0.17, right=0.97, top=0.97, bottom=0.38)
+        ax = self.fig.add_subplot()
+        ordered = sorted(points, key=lambda p: p.denominator)
+        xs = [p.denominator for p in ordered]
+        ax.scatter(
+            xs, [p.value for p in ordered], s=4, color="#aeb7bd", linewidths=0, rasterized=True
+        )
+        for attr, style in (("95", "--"), ("998", ":")):
+            for side in ("lower", "upper"):
+                limits = [(p.denominator, getattr(p, side + attr)) for p in ordered]
+                limits = [(x, y) for x, y in limits if y is not None]
+                label = (
+                    ("95% limits" if attr == "95" else "99.8% limits") if side == "lower" else None
+                )
+                ax.plot(*zip(*limits, strict=True), style, color=GREY, lw=0.9, label=label)
+        ax.axhline(england, color=ENGLAND_COLOUR, lw=1.2, label="England")
+        (self.marker,) = ax.plot(
+            [],
+            [],
+            linestyle="none",
+            marker="o",
+            markersize=8,
+            markerfacecolor="#ffffff",
+            markeredgecolor="#212b32",
+            label="This PCN",
+        )
+        ax.set_xscale("log")
+        ax.set_xlabel("Denominator (log scale)", fontsize=8)
+        ax.set_ylabel(y_label, fontsize=8)
+        ax.tick_params(labelsize=7)
+        # below the axes, so it never hides a PCN
+        ax.legend(
+            frameon=False, fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncols=4
+        )
+        self.ax = ax
+
+    def svg(self, denominator: float | None, value: float | None, signal: str, label: str) -> str:
+        if denominator is None or value is None:
+            self.marker.set_data([], [])
+        else:
+            self.marker.set_data([denominator], [value])
+            self.marker.set_marker(SIGNAL_MARKERS.get(signal, "o"))
+            self.marker.set_markerfacecolor(SIGNAL_COLOURS.get(signal, "#ffffff"))
+        return to_svg(self.fig, label)
+
+
+# ---------------------------------------------------------------------------------------------
+# SPC run chart (NHS England "Making Data Count"): XmR limits and the special-cause rules
+
+SPC_MIN_POINTS = 8  # fewer points than this: a plain table, no limits
+
+
+@dataclass(frozen=True)
+class SpcResult:
+    mean: float
+    lower: float
+    upper: float
+    signals: list[str]
+    """Per point: "" (common cause) or the rule that flags it: "outside limits", "shift"
+    (7 or more in a row on one side of the mean) or "trend" (6 or more rising or falling)."""
+
+
+def spc(values: Sequence[float]) -> SpcResult:
+    """XmR chart statistics: mean, mean +/- 2.66 x mean moving range, and each point's signal."""
+    n = len(values)
+    mean = sum(values) / n
+    moving = [abs(b - a) for a, b in itertools.pairwise(values)]
+    spread = 2.66 * (sum(moving) / len(moving)) if moving else 0.0
+    lower, upper = mean - spread, mean + spread
+    signals = ["outside limits" if v > upper or v < lower else "" for v in values]
+
+    def mark(start: int, end: int, rule: str) -> None:
+        for i in range(start, end):
+            signals[i] = signals[i] or rule
+
+    # shift: 7 or more consecutive points above (or below) the mean; a point on it breaks a run
+    run_start, run_side = 0, 0
+    for i, v in enumerate([*values, mean]):
+        side = (v > mean) - (v < mean)
+        if side != run_side or i == n:
+            if run_side and i - run_start >= 7:
+                mark(run_start, i, "shift")
+            run_start, run_side = i, side
+    # trend: 6 or more consecutive points each higher (or lower) than the one before
+    run_start, run_dir = 0, 0
+    for i in range(1, n + 1):
+        direction = 0 if i == n else (values[i] > values[i - 1]) - (values[i] < values[i - 1])
+        if direction != run_dir or direction == 0:
+            if run_dir and i - run_start >= 6:
+                mark(run_start, i, "trend")
+            run_start, run_dir = i - 1, direction
+    return SpcResult(mean, lower, upper, signals)
+
+
+SPC_COLOURS = {"": "#aeb7bd", "special": "#490092"}  # grey common cause; purple: no judgement
+
+
+def spc_chart(labels: Sequence[str], values: Sequence[float], result: SpcResult, label: str) -> str:
+    """The run chart: points in order, mean and process limits; special causes purple squares."""
+    fig = Figure(figsize=(3.6, 2.6))
+    fig.subplots_adjust(left=0.14, right=0.97, top=0.97, bottom=0.36)
+    ax = fig.add_subplot()
+    xs = list(range(len(values)))
+    ax.plot(xs, values, color=GREY, lw=1)
+    common = [(x, v) for x, v, s in zip(xs, values, result.signals, strict=True) if not s]
+    special = [(x, v) for x, v, s in zip(xs, values, result.signals, strict=True) if s]
+    if common:
+        ax.plot(*zip(*common, strict=True), "o", color=SPC_COLOURS[""], ms=4, label="Common cause")
+    if special:
+        ax.plot(
+            *zip(*special, strict=True),
+            "s",
+            color=SPC_COLOURS["special"],
+            ms=5,
+            label="Special cause",
+        )
+    ax.axhline(result.mean, color="#212b32", lw=0.9, label="Mean")
+    for limit in (result.lower, result.upper):
+        ax.axhline(limit, color=GREY, lw=0.8, ls="--")
+    ax.set_xticks(xs, labels, rotation=45, ha="right", fontsize=6)
+    ax.tick_params(axis="y", labelsize=7)
+    ax.legend(frameon=False, fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncols=3)
     return to_svg(fig, label)

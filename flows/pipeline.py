@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import pandas as pd
 from prefect import flow, task
 
-from flows import landing, normalise, publish, render, transform, validate
+from flows import changes, landing, normalise, publish, render, transform, validate
 from flows.landing import LandedFile
 from flows.normalise import NormalisedInput
 from flows.settings import Settings, get_settings
@@ -137,8 +137,15 @@ def _gate(stage: str, results: list[validate.CheckResult]) -> None:
 
 
 @task(name="render_pcn_pages")
-def render_pcn_batch(db_path: str, codes: list[str], release_dir: str, site: dict) -> int:
-    return render.render_pcn_pages(db_path, codes, release_dir, site)
+def render_pcn_batch(
+    db_path: str, codes: list[str], release_dir: str, site: dict, print_dir: str
+) -> int:
+    return render.render_pcn_pages(db_path, codes, release_dir, site, print_dir)
+
+
+@task(name="render_pcn_pdfs")
+def render_pcn_pdf_batch(codes: list[str], print_dir: str, release_dir: str) -> dict[str, float]:
+    return render.render_pcn_pdfs(codes, print_dir, release_dir)
 
 
 @task(name="render_site_pages")
@@ -492,15 +499,24 @@ def _publish(
     release_dir = publish.new_release_dir(out, release_id)
     validate.install_data_docs(docs_dir, release_dir)
     site = _site_metadata(settings, period, released, inputs)
+    site["source_changes"] = changes.source_changes(landing.scan(data), period)
     quality = _quality_summary(inputs, results, vintages, parquet_dir, db_path)
+    print_dir = str(work / "print")  # the PCN PDFs' print pages, written with the HTML pages
+    batches = _batches(page_codes, settings.render_batch_size)
     with _timed(timings, "html"):
         pages = sum(
-            render_pcn_batch(str(db_path), batch, str(release_dir), site)
-            for batch in _batches(page_codes, settings.render_batch_size)
+            render_pcn_batch(str(db_path), batch, str(release_dir), site, print_dir)
+            for batch in batches
         )
         render_site_pages(str(db_path), str(release_dir), site, quality)
         _run("downloads", timings, write_downloads, str(db_path), str(release_dir))
     _run("national_pdf", timings, render_report_pdf, str(release_dir), site)
+    # sequential, but batch-shaped so the batches can be mapped onto workers
+    _run(
+        "pcn_pdfs",
+        timings,
+        lambda: [render_pcn_pdf_batch(batch, print_dir, str(release_dir)) for batch in batches],
+    )
 
     summary = RunSummary(
         run_id=run_id,

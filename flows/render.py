@@ -7,11 +7,11 @@ the release folder and the site metadata), so batches can run in parallel task r
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import os
+import re
 import tempfile
+import time
 from collections import defaultdict
 from datetime import date
 from functools import cache
@@ -22,7 +22,18 @@ import duckdb
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from weasyprint.urls import URLFetcher
 
-from flows.charts import SpineChart, SpineIndicator, distribution_chart
+from flows import downloads
+from flows.changes import previous_period, reference_date
+from flows.charts import (
+    SPC_MIN_POINTS,
+    FunnelChart,
+    FunnelPoint,
+    SpineChart,
+    SpineIndicator,
+    distribution_chart,
+    spc,
+    spc_chart,
+)
 from flows.settings import TEMPLATES_DIR
 
 DOMAIN_TITLES = {
@@ -82,12 +93,17 @@ def jinja_env() -> Environment:
     return env
 
 
+# mkstemp creates files only its owner can read; a published file is for everyone
+PUBLISHED_MODE = 0o644
+
+
 def write_text(path: Path, text: str) -> None:
     """Write atomically (a reader never sees half a page)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
     with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
         fh.write(text)
+    os.chmod(tmp, PUBLISHED_MODE)
     os.replace(tmp, path)
 
 
@@ -139,10 +155,32 @@ def signal_of(row: dict) -> str:
 # Pages
 
 
-def render_pcn_pages(db_path: str, codes: list[str], release_dir: str, site: dict) -> int:
-    """Render pcn/<code>.html for a batch of PCN codes; returns the number written."""
+# The spine chart at this fraction of its screen size fits the first PDF page under the header.
+PRINT_SPINE_SCALE = 0.66
+
+
+def scale_svg(svg: str, factor: float) -> str:
+    """The same chart drawn smaller: WeasyPrint sizes an inline SVG by its width and height
+    attributes (CSS sizes are ignored), and the viewBox scales the drawing with them."""
+
+    def scaled(match: re.Match) -> str:
+        return f'{match[1]}="{float(match[2]) * factor:.2f}pt"'
+
+    head, rest = svg.split(">", 1)
+    return re.sub(r'\b(width|height)="([\d.]+)pt"', scaled, head) + ">" + rest
+
+
+def render_pcn_pages(
+    db_path: str, codes: list[str], release_dir: str, site: dict, print_dir: str | None = None
+) -> int:
+    """Render pcn/<code>.html for a batch of PCN codes; returns the number written.
+
+    With `print_dir`, also writes each PCN's print version (pcn_print.html) there for
+    `render_pcn_pdfs`: it reuses the spine chart drawn for the page, so a PDF costs layout only.
+    """
     env = jinja_env()
     template = env.get_template("pcn.html")
+    print_template = env.get_template("pcn_print.html")
     out = Path(release_dir) / "pcn"
     with connect(db_path) as con:
         indicators = load_indicators(con)
@@ -186,6 +224,15 @@ def render_pcn_pages(db_path: str, codes: list[str], release_dir: str, site: dic
             [codes],
         ):
             peers_by_pcn[peer["pcn_code"]].append(peer)
+        # every PCN's position for the funnel plots (indicators measured at PCN level)
+        funnel_points: dict[str, list[FunnelPoint]] = defaultdict(list)
+        for indicator_id, *point in con.execute(
+            "select indicator_id, denominator, value, funnel_lower95, funnel_upper95, "
+            "funnel_lower998, funnel_upper998 from latest_indicators "
+            "where funnel_lower95 is not null and value is not null and geography_level = 'pcn' "
+            "order by indicator_id, pcn_code"
+        ).fetchall():
+            funnel_points[indicator_id].append(FunnelPoint(*point))
         practices_by_pcn: dict[str, list[dict]] = defaultdict(list)
         for practice in _records(
             con,
@@ -204,6 +251,15 @@ def render_pcn_pages(db_path: str, codes: list[str], release_dir: str, site: dic
             for i in indicators
         ]
     )
+    funnels = {
+        indicator_id: FunnelChart(
+            points,
+            england[indicator_id],
+            f"{catalogue[indicator_id]['short_title']}",
+        )
+        for indicator_id, points in funnel_points.items()
+        if england.get(indicator_id) is not None
+    }
     written = 0
     for code in sorted(codes):
         pcn = pcns[code]
@@ -217,12 +273,21 @@ def render_pcn_pages(db_path: str, codes: list[str], release_dir: str, site: dic
             [signal_of(by_indicator[i["indicator_id"]]) for i in indicators],
             label=f"Spine chart: {pcn['pcn_name']} against the spread of all PCNs and England",
         )
+        funnel_figures = [
+            funnel_figure(by_indicator[i], funnels[i], pcn["pcn_name"])
+            for i in funnels
+            if i in by_indicator
+        ]
+        trends = [
+            trend_figure(catalogue[indicator_id], points, pcn["pcn_name"])
+            for indicator_id, points in trends_by_pcn[code].items()
+        ]
         compared = [r for r in rows if r["compared_to_england"] != "not compared"]
         counts = {
             s: sum(1 for r in compared if r["compared_to_england"] == s)
             for s in ("higher", "lower", "similar")
         }
-        html = template.render(
+        context = dict(
             site=site,
             root="../",
             page_title=f"{pcn['pcn_name']} ({code})",
@@ -230,18 +295,77 @@ def render_pcn_pages(db_path: str, codes: list[str], release_dir: str, site: dic
             rows=rows,
             practices=practices_by_pcn.get(code, []),
             peers=peers_by_pcn.get(code, []),
-            trends=[
-                {"indicator": catalogue[indicator_id], "points": points}
-                for indicator_id, points in trends_by_pcn[code].items()
-            ],
+            trends=trends,
+            funnels=funnel_figures,
             spine_svg=spine_svg,
             compared_count=len(compared),
             counts=counts,
             csv_href="data/indicators.csv",
         )
-        write_text(out / f"{code}.html", html)
+        write_text(out / f"{code}.html", template.render(**context))
+        if print_dir is not None:
+            context["spine_svg"] = scale_svg(spine_svg, PRINT_SPINE_SCALE)
+            write_text(
+                Path(print_dir) / f"{code}.html", print_template.render(**context, for_pdf=True)
+            )
         written += 1
     return written
+
+
+def funnel_position(row: dict) -> str:
+    """Where a PCN sits on its funnel plot, in words."""
+    value = row["value"]
+    if value is None or row["funnel_lower95"] is None:
+        return "not plotted"
+    if value > row["funnel_upper998"]:
+        return "above the 99.8% limit"
+    if value < row["funnel_lower998"]:
+        return "below the 99.8% limit"
+    if value > row["funnel_upper95"]:
+        return "above the 95% limit"
+    if value < row["funnel_lower95"]:
+        return "below the 95% limit"
+    return "within the 95% limits"
+
+
+def funnel_figure(row: dict, chart: FunnelChart, pcn_name: str) -> dict:
+    indicator = row["indicator"]
+    position = funnel_position(row)
+    label = (
+        f"Funnel plot of {indicator['title']}: every PCN's value against its denominator, with "
+        f"95% and 99.8% limits around England. {pcn_name} is {position}."
+    )
+    return {
+        "row": row,
+        "position": position,
+        "svg": chart.svg(row["denominator"], row["value"], row["compared_to_england"], label),
+    }
+
+
+def trend_figure(indicator: dict, points: list[dict], pcn_name: str) -> dict:
+    """The over-time table, and an SPC run chart where enough periods have a value."""
+    known = [p for p in points if p["value"] is not None]
+    figure: dict[str, Any] = {"indicator": indicator, "points": points, "svg": None}
+    if indicator["is_headline"] and len(known) >= SPC_MIN_POINTS:
+        result = spc([p["value"] for p in known])
+        signal_of_point = dict(zip((id(p) for p in known), result.signals, strict=True))
+        for p in points:
+            p["spc_signal"] = signal_of_point.get(id(p))
+        special = sum(1 for s in result.signals if s)
+        labels = [p["period_end"].strftime("%b %Y") for p in known]
+        figure["spc"] = result
+        figure["special_count"] = special
+        figure["svg"] = spc_chart(
+            labels,
+            [p["value"] for p in known],
+            result,
+            label=(
+                f"Run chart of {indicator['title']} for {pcn_name}, {labels[0]} to {labels[-1]}: "
+                f"mean {result.mean:.{indicator['decimals']}f}; {special} of {len(known)} "
+                "points show special cause variation."
+            ),
+        )
+    return figure
 
 
 def national_summary(con: duckdb.DuckDBPyConnection) -> list[dict]:
@@ -310,6 +434,7 @@ def render_site_pages(db_path: str, release_dir: str, site: dict, quality: dict)
     """index.html, methods.html, quality.html and report.html (the PDF is made from report.html)."""
     env = jinja_env()
     root = Path(release_dir)
+    site = {"source_changes": [], **site}
     with connect(db_path) as con:
         summary = national_summary(con)
         spread = national_spread(con)
@@ -335,17 +460,64 @@ def render_site_pages(db_path: str, release_dir: str, site: dict, quality: dict)
         "quality": quality,
         "root": "",
     }
+    context.update(pcn_changes(db_path, site))
     pages = {
         "index.html": "Home",
         "methods.html": "Methods",
         "quality.html": "Data quality",
         "report.html": "National report",
+        "accessibility.html": "Accessibility statement",
+        "changes.html": "What changed",
     }
     for name, title in pages.items():
         html = env.get_template(name).render(
             **context, page_title=title, csv_href="data/indicators.csv"
         )
         write_text(root / name, html)
+    # a closed PCN keeps its page, saying where its practices went
+    closed_template = env.get_template("pcn_closed.html")
+    for c in context["closed"]:
+        html = closed_template.render(
+            **{**context, "root": "../"},
+            c=c,
+            page_title=f"{c['pcn_name']} ({c['pcn_code']}), closed",
+            csv_href="data/indicators.csv",
+        )
+        write_text(root / "pcn" / f"{c['pcn_code']}.html", html)
+
+
+def pcn_changes(db_path: str, site: dict) -> dict[str, Any]:
+    """PCNs opened and closed (fct_pcn_changes): those dated in this period, and every closed
+    PCN, each with the PCNs its practices joined (linked where that PCN has a page)."""
+    window_end = reference_date(site["period"])
+    window_start = reference_date(previous_period(site["period"]))
+    with connect(db_path) as con:
+        changes = _records(con, "select * from fct_pcn_changes order by change_date desc, pcn_code")
+        published = {r[0] for r in con.execute("select pcn_code from dim_pcns").fetchall()}
+    closed_codes = {c["pcn_code"] for c in changes if c["change_type"] == "closed"}
+    for c in changes:
+        c["successor_list"] = []
+        for pair in (c["successors"] or "").split(";"):
+            if pair:
+                code, _, name = pair.partition("|")
+                has_page = code in published or code in closed_codes
+                c["successor_list"].append({"code": code, "name": name, "has_page": has_page})
+    vintages = sorted({c["epcn_vintage"] for c in changes})
+    epcn_vintage = vintages[-1] if vintages else None
+    return {
+        "window_start": window_start,
+        "window_end": window_end,
+        "previous_period_label": f"{window_start:%B %Y}",
+        "window_changes": [c for c in changes if window_start < c["change_date"] <= window_end],
+        "closed": [c for c in changes if c["change_type"] == "closed"],
+        "epcn_vintage_label": format_period(*_month_bounds(epcn_vintage)) if epcn_vintage else "-",
+        "epcn_is_older": epcn_vintage is not None and epcn_vintage < site["period"],
+    }
+
+
+def _month_bounds(vintage: str) -> tuple[date, date]:
+    start = date.fromisoformat(f"{vintage}-01")
+    return start, reference_date(vintage)
 
 
 # Links and assets resolve against this fixed base, not the release folder's path, so the PDF
@@ -366,88 +538,80 @@ class ReleaseFetcher(URLFetcher):
         return super().fetch(self.root.as_uri() + "/" + url[len(RELEASE_BASE_URL) :], headers)
 
 
-def render_report_pdf(release_dir: str, site: dict) -> Path:
-    """report.pdf from report.html with the print stylesheet; nothing is fetched off this disk."""
-    from weasyprint import HTML
+@cache
+def _pdf_resources() -> tuple[Any, list[Any]]:
+    """One FontConfiguration and the parsed site + print stylesheets, shared by every PDF a
+    process writes (parsing CSS and loading fonts per document would dominate a PCN PDF)."""
+    from weasyprint import CSS
+    from weasyprint.text.fonts import FontConfiguration
 
     # inline SVG style attributes are also seen by the HTML CSS parser, which warns about each
     # SVG property it does not know; the SVG renderer applies them. Keep real errors only.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    root = Path(release_dir).resolve()
-    html = HTML(
-        string=(root / "report.html").read_text(encoding="utf-8"),
-        base_url=RELEASE_BASE_URL,
-        url_fetcher=ReleaseFetcher(root),
-    )
-    target = root / "report.pdf"
-    fd, tmp = tempfile.mkstemp(dir=root, prefix=".report.pdf-")
+    fonts = FontConfiguration()
+    static = TEMPLATES_DIR / "static"
+    sheets = [
+        CSS(filename=str(static / name), font_config=fonts) for name in ("site.css", "print.css")
+    ]
+    return fonts, sheets
+
+
+def _write_pdf(html: str, base_url: str, root: Path, target: Path) -> None:
+    """A tagged PDF (PDF/UA-1: title and language from the HTML), written atomically."""
+    from weasyprint import HTML
+
+    fonts, sheets = _pdf_resources()
+    document = HTML(string=html, base_url=base_url, url_fetcher=ReleaseFetcher(root))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}-")
     os.close(fd)
     try:
-        html.write_pdf(tmp, pdf_variant="pdf/ua-1")
+        document.write_pdf(
+            tmp, stylesheets=sheets, font_config=fonts, pdf_variant="pdf/ua-1", pdf_tags=True
+        )
+        os.chmod(tmp, PUBLISHED_MODE)
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def render_report_pdf(release_dir: str, site: dict) -> Path:
+    """report.pdf from report.html with the print stylesheet; nothing is fetched off this disk."""
+    root = Path(release_dir).resolve()
+    html = (root / "report.html").read_text(encoding="utf-8")
+    # the stylesheets are passed pre-parsed: drop the page's own links so they are not read twice
+    html = re.sub(r'<link rel="stylesheet"[^>]*>\n?', "", html)
+    target = root / "report.pdf"
+    _write_pdf(html, RELEASE_BASE_URL, root, target)
     return target
+
+
+def render_pcn_pdfs(codes: list[str], print_dir: str, release_dir: str) -> dict[str, float]:
+    """pdf/<code>.pdf for a batch of PCNs from the print pages `render_pcn_pages` wrote;
+    returns how many were written and the seconds they took."""
+    root = Path(release_dir).resolve()
+    start = time.perf_counter()
+    for code in sorted(codes):
+        source = Path(print_dir) / f"{code}.html"
+        _write_pdf(
+            source.read_text(encoding="utf-8"),
+            RELEASE_BASE_URL + "pcn/",  # the print page links like pcn/<code>.html
+            root,
+            root / "pdf" / f"{code}.pdf",
+        )
+    return {"pdfs": len(codes), "seconds": round(time.perf_counter() - start, 3)}
 
 
 # ---------------------------------------------------------------------------------------------
 # Downloads
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: Any) -> str:
-    """CSV cells for people and spreadsheets: integers without '.0', text never a formula."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        if value != value:  # NaN
-            return ""
-        # 12 significant digits (at most 10 decimals): more than any source's precision, and
-        # never the last bits of a double, which depend on the order numbers were added
-        value = float(f"{round(value, 10):.12g}")
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, int):
-        return str(value)
-    text = str(value)
-    if text.startswith(_FORMULA_START):
-        return "'" + text  # neutralised: a spreadsheet shows it as text, never runs it
-    return text
-
-
-def write_csv(con: duckdb.DuckDBPyConnection, sql: str, path: Path) -> int:
-    cursor = con.execute(sql)
-    names = [d[0] for d in cursor.description]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(names)
-    rows = cursor.fetchall()
-    for row in rows:
-        writer.writerow([_cell(v) for v in row])
-    write_text(path, buffer.getvalue())
-    return len(rows)
+# CSV cells: one definition, shared with the other download formats
+_cell = downloads.csv_cell
 
 
 def write_downloads(db_path: str, release_dir: str) -> dict[str, int]:
-    data = Path(release_dir) / "data"
+    """data/: indicators and ICB indicators as CSV, Parquet and ODS, the practice lookup, and
+    dictionary.csv; returns the rows written per file."""
     with connect(db_path) as con:
-        return {
-            "indicators.csv": write_csv(
-                con,
-                "select * from fct_pcn_indicators order by pcn_code, indicator_id, period_start",
-                data / "indicators.csv",
-            ),
-            "icb_indicators.csv": write_csv(
-                con,
-                "select * from fct_icb_indicators order by icb_code, indicator_id, period_start",
-                data / "icb_indicators.csv",
-            ),
-            "practice_pcn_lookup.csv": write_csv(
-                con,
-                "select * from dim_practices order by practice_code",
-                data / "practice_pcn_lookup.csv",
-            ),
-        }
+        return downloads.write_downloads(con, Path(release_dir) / "data")

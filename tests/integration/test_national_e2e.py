@@ -34,7 +34,9 @@ def run_cli(out: Path, prefect_home: Path) -> subprocess.CompletedProcess:
         env=env,
         capture_output=True,
         text=True,
-        timeout=1200,
+        # with a PDF per PCN (about 1.2 s of CPU each, sequential until rendering is mapped
+        # onto workers) one run is about 30 minutes on 2 shared cores
+        timeout=3600,
         check=False,
     )
 
