@@ -255,6 +255,31 @@ def periods(
         typer.echo(f"{f.source:18} {f.product:12} {f.vintage}  {f.path.name}")
 
 
+@app.command()
+def serve(
+    name: Annotated[str, typer.Option(help="Deployment name")] = "monthly",
+    cron: Annotated[
+        str | None, typer.Option(help="Cron schedule (default: PCN_BENCHMARK_SCHEDULE_CRON)")
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(help="Landing zone the scheduled runs read (default: data/sample)"),
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Output root (default: build)")] = None,
+    no_schedule: Annotated[
+        bool, typer.Option("--no-schedule", help="Register without a schedule (runs on demand)")
+    ] = False,
+) -> None:
+    """Register the flow as a Prefect deployment with a monthly schedule and run what it is
+    given, until stopped (Ctrl-C). Needs a Prefect server: set PREFECT_API_URL."""
+    from flows.pipeline import serve_deployment
+
+    try:
+        serve_deployment(name, cron, data_dir, out, schedule=not no_schedule)
+    except (ValueError, OSError, RuntimeError) as exc:
+        _fail(str(exc))
+
+
 @app.command("check-sources")
 def check_sources(
     data_dir: Annotated[

@@ -656,3 +656,32 @@ def _publish(
     _write_manifest(release_dir, summary, inputs, results)
     _run("publish", timings, publish_release, out, release_dir)
     return asdict(summary)
+
+
+def deployment_parameters(data_dir: Path | None, out: Path | None) -> dict[str, Any]:
+    """A scheduled run's parameters: the newest landed period, from the given folders."""
+    settings = get_settings()
+    return {
+        "period": None,
+        "data_dir": str((data_dir or settings.data_dir).resolve()),
+        "out_dir": str((out or settings.out_dir).resolve()),
+    }
+
+
+def serve_deployment(
+    name: str, cron: str | None, data_dir: Path | None, out: Path | None, schedule: bool = True
+) -> None:
+    """Register `pcn-benchmark/<name>` with a monthly cron schedule and serve it (blocks)."""
+    from prefect.schedules import Cron
+
+    settings = get_settings()
+    schedules = [Cron(cron or settings.schedule_cron, timezone=settings.schedule_timezone)]
+    event("serving", deployment=f"pcn-benchmark/{name}", cron=cron or settings.schedule_cron)
+    publish_benchmark.serve(
+        name=name,
+        schedules=schedules if schedule else None,
+        parameters=deployment_parameters(data_dir, out),
+        description="Publish the PCN mental health benchmark for the newest landed period.",
+        tags=["pcn-benchmark"],
+        limit=1,  # one run at a time from this process; the run lock refuses any other
+    )
