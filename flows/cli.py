@@ -272,8 +272,15 @@ def serve(
 ) -> None:
     """Register the flow as a Prefect deployment with a monthly schedule and run what it is
     given, until stopped (Ctrl-C). Needs a Prefect server: set PREFECT_API_URL."""
+    from prefect.settings import PREFECT_API_URL
+
     from flows.pipeline import serve_deployment
 
+    if not PREFECT_API_URL.value():
+        _fail(
+            "serve needs a Prefect server: start one (`prefect server start`) and set "
+            "PREFECT_API_URL, e.g. http://127.0.0.1:4200/api"
+        )
     try:
         serve_deployment(name, cron, data_dir, out, schedule=not no_schedule)
     except (ValueError, OSError, RuntimeError) as exc:
