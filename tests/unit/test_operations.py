@@ -59,6 +59,7 @@ def _receiver(httpserver) -> tuple[str, list[dict]]:
 def test_a_refused_quality_gate_is_notified(httpserver, tmp_path: Path):
     url, received = _receiver(httpserver)
     failure = CheckResult(
+        source="gp_registrations",
         suite="raw_gp_registrations",
         table="gp_registrations__prac_all",
         expectation="expect_compound_columns_to_be_unique",
