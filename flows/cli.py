@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
 import re
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -22,10 +25,54 @@ app = typer.Typer(
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
-def _fail(reason: str) -> None:
+def _fail(reason: str) -> NoReturn:
     """Every failure ends with a one-line reason and a non-zero exit."""
     typer.echo(f"pcn-benchmark: error: {reason.splitlines()[0]}", err=True)
     raise typer.Exit(code=1)
+
+
+class _ConsoleFilter(logging.Filter):
+    """The command line shows the project's own lines and others' warnings; the failure's
+    traceback, which Prefect logs from the flow run, goes to the log file only (the one-line
+    reason ends the output)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "flows" or record.name.startswith("flows."):
+            return True
+        if record.name.startswith(("prefect.flow_runs", "prefect.task_runs")):
+            return record.levelno == logging.WARNING
+        return record.levelno >= logging.WARNING
+
+
+class _NoTraceback(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return f"{self.formatTime(record, '%H:%M:%S')} {record.getMessage()}"
+
+
+def _log_to_file(out: Path) -> Path:
+    """Send every log line (Prefect's included, with tracebacks) to `<out>/logs/<time>.log` and
+    a filtered, traceback-free view to the terminal. Returns the log file."""
+    import flows.pipeline  # noqa: F401  (imports Prefect, which configures logging first)
+
+    logs = out / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    path = logs / f"run-{datetime.now(UTC):%Y%m%dT%H%M%S}-{os.getpid()}.log"
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if type(handler).__name__ == "PrefectConsoleHandler":
+            root.removeHandler(handler)
+    to_file = logging.FileHandler(path, encoding="utf-8")
+    to_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s - %(message)s"))
+    console = logging.StreamHandler(sys.stderr)
+    console.addFilter(_ConsoleFilter())
+    console.setFormatter(_NoTraceback())
+    root.addHandler(to_file)
+    root.addHandler(console)
+    # the flow and task run loggers only pass records at or above Prefect's level: let the file
+    # see their INFO lines too
+    for name in ("prefect.flow_runs", "prefect.task_runs"):
+        logging.getLogger(name).setLevel(logging.INFO)
+    return path
 
 
 def _check_period(period: str | None) -> None:
@@ -38,6 +85,13 @@ def run(
     period: Annotated[
         str | None, typer.Option(help="Publication month YYYY-MM (default: newest landed)")
     ] = None,
+    from_period: Annotated[
+        str | None,
+        typer.Option("--from", help="First month of a range YYYY-MM (with --to): a backfill"),
+    ] = None,
+    to_period: Annotated[
+        str | None, typer.Option("--to", help="Last month of the range YYYY-MM (with --from)")
+    ] = None,
     data_dir: Annotated[
         Path | None, typer.Option(help="Landing zone to read (default: data/sample)")
     ] = None,
@@ -48,9 +102,45 @@ def run(
     release_date: Annotated[
         str | None, typer.Option(help="Release date YYYY-MM-DD (default: from the period)")
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Ignore cached work: re-read every landed file")
+    ] = False,
 ) -> None:
-    """Run the whole job: land, validate, build, render and publish one period."""
-    _check_period(period)
+    """Run the whole job: land, validate, build, render and publish one period (or a range)."""
+    for value in (period, from_period, to_period):
+        _check_period(value)
+    if (from_period is None) != (to_period is None):
+        _fail("--from and --to go together")
+    if period is not None and from_period is not None:
+        _fail("give either --period or --from/--to, not both")
+    if from_period is not None and release_date is not None:
+        _fail("--release-date applies to one period; each month of a range gets its own")
+    from flows.pipeline import months_between
+    from flows.settings import get_settings
+
+    log_file = _log_to_file(out or get_settings().out_dir)
+    typer.echo(f"log: {log_file}", err=True)
+    try:
+        periods: list[str | None] = (
+            list(months_between(from_period, to_period)) if from_period and to_period else [period]
+        )
+    except ValueError as exc:
+        _fail(str(exc))
+    for one in periods:
+        summary = _run_one(one, data_dir, out, pcn, release_date, force, in_range=len(periods) > 1)
+        _print_summary(summary)
+
+
+def _run_one(
+    period: str | None,
+    data_dir: Path | None,
+    out: Path | None,
+    pcn: list[str] | None,
+    release_date: str | None,
+    force: bool,
+    in_range: bool,
+) -> dict:
+    """One period's publication; a failure stops here (a range stops at its first failure)."""
     from flows.landing import LandingError
     from flows.normalise import MissingSourceError
     from flows.pipeline import publish_benchmark
@@ -60,12 +150,13 @@ def run(
     from flows.validate import QualityGateError
 
     try:
-        summary = publish_benchmark(
+        return publish_benchmark(
             period=period,
             data_dir=str(data_dir) if data_dir else None,
             out_dir=str(out) if out else None,
             pcn_codes=pcn or None,
             release_date=release_date,
+            force=force,
         )
     except (
         LandingError,
@@ -78,7 +169,10 @@ def run(
         ValueError,
         OSError,
     ) as exc:
-        _fail(str(exc))
+        _fail(f"{period}: {exc}" if in_range else str(exc))
+
+
+def _print_summary(summary: dict) -> None:
     typer.echo(
         f"Published {summary['period']}: {summary['pcns_published']} PCNs, "
         f"{summary['indicators']} indicators, {summary['pcn_pages']} PCN pages"
@@ -159,6 +253,85 @@ def periods(
         _fail(str(exc))
     for f in sorted(landed, key=lambda f: (f.source, f.product, f.vintage)):
         typer.echo(f"{f.source:18} {f.product:12} {f.vintage}  {f.path.name}")
+
+
+@app.command()
+def serve(
+    name: Annotated[str, typer.Option(help="Deployment name")] = "monthly",
+    cron: Annotated[
+        str | None, typer.Option(help="Cron schedule (default: PCN_BENCHMARK_SCHEDULE_CRON)")
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(help="Landing zone the scheduled runs read (default: data/sample)"),
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Output root (default: build)")] = None,
+    no_schedule: Annotated[
+        bool, typer.Option("--no-schedule", help="Register without a schedule (runs on demand)")
+    ] = False,
+) -> None:
+    """Register the flow as a Prefect deployment with a monthly schedule and run what it is
+    given, until stopped (Ctrl-C). Needs a Prefect server: set PREFECT_API_URL."""
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.pipeline import serve_deployment
+
+    if not PREFECT_API_URL.value():
+        _fail(
+            "serve needs a Prefect server: start one (`prefect server start`) and set "
+            "PREFECT_API_URL, e.g. http://127.0.0.1:4200/api"
+        )
+    try:
+        serve_deployment(name, cron, data_dir, out, schedule=not no_schedule)
+    except (ValueError, OSError, RuntimeError) as exc:
+        _fail(str(exc))
+
+
+@app.command("check-sources")
+def check_sources(
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Landing zone to check (default: data/raw)")
+    ] = None,
+    today: Annotated[
+        str | None, typer.Option(help="Check as on this date YYYY-MM-DD (default: today)")
+    ] = None,
+) -> None:
+    """Say whether each watched source has landed the month it should have by now; notify and
+    exit non-zero when one is late."""
+    from datetime import date
+
+    from flows.landing import LandingError, scan
+    from flows.notify import notify
+    from flows.settings import get_settings
+    from flows.sources import SOURCES
+    from flows.watch import check_sources as check
+
+    settings = get_settings()
+    unknown = sorted(set(settings.source_lag_months) - set(SOURCES))
+    if unknown:
+        _fail(f"PCN_BENCHMARK_SOURCE_LAG_MONTHS names unknown source(s): {', '.join(unknown)}")
+    try:
+        on = date.fromisoformat(today) if today else date.today()
+    except ValueError:
+        _fail(f"--today {today!r} is not YYYY-MM-DD")
+    folder = data_dir or settings.raw_dir
+    try:
+        landed = scan(folder) if folder.is_dir() else []
+    except LandingError as exc:
+        _fail(str(exc))
+    checks = check(landed, on, settings.source_lag_months, settings.expected_by_day)
+    for c in checks:
+        typer.echo(c.line())
+    late = [c for c in checks if c.late]
+    if late:
+        reason = "late: " + "; ".join(
+            f"{c.source} expected {c.expected}, landed {c.latest or 'nothing'}" for c in late
+        )
+        notify(
+            "PCN benchmark: source not published on time",
+            f"As of {on.isoformat()} in {folder}: {reason}",
+        )
+        _fail(reason)
 
 
 if __name__ == "__main__":

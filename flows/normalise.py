@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from flows.landing import LandedFile, read_manifest
-from flows.sources import PRODUCTS, ReadResult
+from flows.sources import PRODUCTS
 
 
 class MissingSourceError(RuntimeError):
@@ -96,36 +96,74 @@ def write_empty_tables(selected: list[LandedFile], parquet_dir: Path) -> list[st
     return written
 
 
-def normalise_files(files: list[LandedFile], parquet_dir: Path) -> list[NormalisedInput]:
-    """Read landed files and write one Parquet table per product and table name; a series
-    product's vintages are stacked in one table (each row keeps its vintage)."""
+@dataclass(frozen=True)
+class ReadFile:
+    """One landed file read into its own Parquet tables: the work a cache can keep, since it
+    depends only on the file's bytes and the reader's code."""
+
+    schema_version: str
+    period: str
+    tables: dict[str, str]
+    """Reader table name -> path of this file's Parquet for it."""
+    rows: dict[str, int]
+
+    def exists(self) -> bool:
+        return all(Path(p).is_file() for p in self.tables.values())
+
+
+def read_to_parquet(landed: LandedFile, folder: Path) -> ReadFile:
+    """Read one landed file with its reader and write each table to `folder` (atomically)."""
+    result = landed.spec.read(landed.path, landed.vintage)
+    paths: dict[str, str] = {}
+    for name, table in result.tables.items():
+        path = folder / f"{landed.spec.parquet_name(name)}.parquet"
+        write_parquet(table, path)
+        paths[name] = str(path)
+    return ReadFile(
+        schema_version=result.schema_version,
+        period=result.period,
+        tables=paths,
+        rows={name: table.num_rows for name, table in result.tables.items()},
+    )
+
+
+def stack_files(
+    read: list[tuple[LandedFile, ReadFile]], parquet_dir: Path
+) -> list[NormalisedInput]:
+    """One Parquet table per product and table name for dbt; a series product's vintages are
+    stacked in one table (each row keeps its vintage and source status)."""
     inputs: list[NormalisedInput] = []
     stacked: dict[str, list[pa.Table]] = {}
-    for landed in sorted(files, key=lambda f: (f.source, f.product, f.vintage)):
-        result = landed.spec.read(landed.path, landed.vintage)
+    for landed, done in sorted(read, key=lambda r: (r[0].source, r[0].product, r[0].vintage)):
         status = source_status(landed)
-        for name, table in result.tables.items():
+        for name, path in done.tables.items():
             stacked.setdefault(landed.spec.parquet_name(name), []).append(
-                with_landing_columns(table, landed.vintage, status)
+                with_landing_columns(pq.read_table(path), landed.vintage, status)
             )
-        inputs.append(_describe(landed, result, status))
+        inputs.append(
+            NormalisedInput(
+                source=landed.source,
+                product=landed.product,
+                vintage=landed.vintage,
+                path=str(landed.path),
+                bytes=landed.bytes,
+                sha256=landed.sha256,
+                origin=landed.origin,
+                schema_version=done.schema_version,
+                period=done.period,
+                source_status=status,
+                tables=dict(done.rows),
+            )
+        )
     for name, tables in stacked.items():
         write_parquet(pa.concat_tables(tables), parquet_dir / f"{name}.parquet")
     return inputs
 
 
-def _describe(landed: LandedFile, result: ReadResult, status: str) -> NormalisedInput:
-    rows = {name: table.num_rows for name, table in result.tables.items()}
-    return NormalisedInput(
-        source=landed.source,
-        product=landed.product,
-        vintage=landed.vintage,
-        path=str(landed.path),
-        bytes=landed.bytes,
-        sha256=landed.sha256,
-        origin=landed.origin,
-        schema_version=result.schema_version,
-        period=result.period,
-        source_status=status,
-        tables=rows,
-    )
+def normalise_files(files: list[LandedFile], parquet_dir: Path) -> list[NormalisedInput]:
+    """Read landed files (no cache) and write the stacked Parquet tables dbt reads."""
+    read = [
+        (landed, read_to_parquet(landed, parquet_dir / "_files" / f"{i:03d}"))
+        for i, landed in enumerate(files)
+    ]
+    return stack_files(read, parquet_dir)

@@ -5,8 +5,11 @@ land -> normalise -> validate inputs -> dbt build -> validate marts -> render ->
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import platform
+import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -20,12 +23,23 @@ from typing import Any, TypeVar
 import pandas as pd
 from prefect import flow, task
 
-from flows import changes, landing, normalise, publish, render, transform, validate
+from flows import (
+    changes,
+    landing,
+    normalise,
+    notify,
+    publish,
+    render,
+    run_report,
+    transform,
+    validate,
+)
 from flows.landing import LandedFile
 from flows.normalise import NormalisedInput
 from flows.settings import Settings, get_settings
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------------------------------------
 # Periods and release dates
@@ -45,6 +59,18 @@ def default_release_date(period: str) -> date:
 def next_update(release_date: date) -> date:
     year, month = release_date.year, release_date.month
     return second_thursday(year + (month == 12), month % 12 + 1)
+
+
+def months_between(first: str, last: str) -> list[str]:
+    """Every month from `first` to `last` inclusive, in order (`YYYY-MM`)."""
+    if first > last:
+        raise ValueError(f"--from {first} is after --to {last}")
+    year, month = (int(x) for x in first.split("-"))
+    months: list[str] = []
+    while (current := f"{year:04d}-{month:02d}") <= last:
+        months.append(current)
+        year, month = year + (month == 12), month % 12 + 1
+    return months
 
 
 def period_label(period: str) -> str:
@@ -73,9 +99,68 @@ def land_sources(data_dir: Path, period: str) -> list[LandedFile]:
     return selected
 
 
+def _code_fingerprint() -> str:
+    """A digest of the readers' code: a cached read is reused only by the code that made it."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted([*(package / "sources").rglob("*.py"), package / "normalise.py"]):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+READER_FINGERPRINT = _code_fingerprint()
+
+
+def read_cache_key(landed: LandedFile) -> str:
+    """What a file's read depends on: its bytes (the landing manifest's sha256), which reader
+    reads it, and that reader's code."""
+    return (
+        f"read-{landed.source}-{landed.product}-{landed.vintage}-"
+        f"{landed.sha256[:32]}-{READER_FINGERPRINT}"
+    )
+
+
+@task(
+    name="read_landed_file",
+    cache_key_fn=lambda _context, parameters: read_cache_key(parameters["landed"]),
+    persist_result=True,
+)
+def read_landed_file(landed: LandedFile, cache_dir: Path) -> normalise.ReadFile:
+    """Read one landed file into Parquet kept in the cache (a rerun with the same bytes reuses
+    it instead of re-reading the source)."""
+    folder = cache_dir / "read" / read_cache_key(landed)
+    shutil.rmtree(folder, ignore_errors=True)  # a forced or repaired read starts clean
+    return normalise.read_to_parquet(landed, folder)
+
+
+def normalise_inputs(
+    selected: list[LandedFile], parquet_dir: Path, cache_dir: Path, force: bool
+) -> list[NormalisedInput]:
+    """Each landed file read once per checksum (Prefect's cache, stored under the output's
+    work folder), then stacked into the tables dbt reads."""
+    storage = (cache_dir / "results").resolve()  # a Path: a local store, no saved block needed
+    cached = read_landed_file.with_options(
+        result_storage=storage, refresh_cache=True if force else None
+    )
+    read: list[tuple[LandedFile, normalise.ReadFile]] = []
+    for landed in selected:
+        done = cached(landed, cache_dir)
+        if not done.exists():  # the cache outlived its Parquet (deleted by hand): read again
+            done = read_landed_file.with_options(result_storage=storage, refresh_cache=True)(
+                landed, cache_dir
+            )
+        read.append((landed, done))
+    return stack_inputs(read, selected, parquet_dir)
+
+
 @task(name="normalise_inputs")
-def normalise_inputs(selected: list[LandedFile], parquet_dir: Path) -> list[NormalisedInput]:
-    inputs = normalise.normalise_files(selected, parquet_dir)
+def stack_inputs(
+    read: list[tuple[LandedFile, normalise.ReadFile]],
+    selected: list[LandedFile],
+    parquet_dir: Path,
+) -> list[NormalisedInput]:
+    inputs = normalise.stack_files(read, parquet_dir)
     normalise.write_empty_tables(selected, parquet_dir)
     return inputs
 
@@ -184,15 +269,32 @@ class RunSummary:
     indicators: int
     indicator_rows: int
     timings: dict[str, float] = field(default_factory=dict)
+    inputs: list[dict[str, Any]] = field(default_factory=list)
+    """Each source product and vintage read, with its rows and status."""
+    validation: dict[str, int] = field(default_factory=dict)
+
+
+def event(name: str, **fields: Any) -> None:
+    """One structured log line (`event=... key=value ...`): on the command line, in the log file
+    and, inside a run, in the Prefect UI (the `flows` logger is one of Prefect's extra loggers)."""
+    parts = [f"event={name}"]
+    for key, value in fields.items():
+        text = f"{value:.1f}" if isinstance(value, float) else str(value)
+        parts.append(f"{key}={json.dumps(text) if ' ' in text or not text else text}")
+    log.info(" ".join(parts))
 
 
 @contextmanager
 def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
     start = time.perf_counter()
+    event("stage_start", stage=stage)
+    ok = False
     try:
         yield
+        ok = True
     finally:
         timings[stage] = round(time.perf_counter() - start, 3)
+        event("stage_end", stage=stage, status="ok" if ok else "failed", seconds=timings[stage])
 
 
 def _batches(codes: list[str], size: int) -> list[list[str]]:
@@ -385,6 +487,15 @@ def _tool_versions() -> dict[str, str]:
     return versions
 
 
+def _validation_counts(results: list[validate.CheckResult]) -> dict[str, int]:
+    return {
+        "checks": len(results),
+        "passed": sum(r.success for r in results),
+        "warnings": sum(not r.success and r.severity == "warning" for r in results),
+        "critical_failures": sum(not r.success and r.severity == "critical" for r in results),
+    }
+
+
 def _write_manifest(
     release_dir: Path,
     summary: RunSummary,
@@ -411,12 +522,7 @@ def _write_manifest(
         ],
         "tool_versions": _tool_versions(),
         "stage_timings_s": summary.timings,
-        "validation": {
-            "checks": len(results),
-            "passed": sum(r.success for r in results),
-            "warnings": sum(not r.success and r.severity == "warning" for r in results),
-            "critical_failures": sum(not r.success and r.severity == "critical" for r in results),
-        },
+        "validation": summary.validation,
         "counts": {
             "pcns_published": summary.pcns_published,
             "pcn_pages": summary.pcn_pages,
@@ -439,14 +545,44 @@ def publish_benchmark(
     out_dir: str | None = None,
     pcn_codes: list[str] | None = None,
     release_date: str | None = None,
+    force: bool = False,
 ) -> dict:
-    """Publish the benchmark for one period from the landed inputs; returns a run summary."""
+    """Publish the benchmark for one period from the landed inputs; returns a run summary.
+    `force` ignores cached reads of landed files."""
     settings = get_settings()
     out = Path(out_dir) if out_dir else settings.out_dir
-    with publish.run_lock(out):
-        summary = _publish(settings, period, data_dir, out, pcn_codes, release_date)
-        publish.prune(out, settings.keep_releases)
+    try:
+        with publish.run_lock(out):
+            summary = _publish(settings, period, data_dir, out, pcn_codes, release_date, force)
+            publish.prune(out, settings.keep_releases)
+    except Exception as exc:
+        _report_failure(period, out, exc, settings.notify_url)
+        raise
+    event(
+        "published",
+        period=summary["period"],
+        release=summary["release_id"],
+        pcns=summary["pcns_published"],
+        site=summary["site"],
+    )
+    run_report.run_artifact(summary)
     return summary
+
+
+def _report_failure(period: str | None, out: Path, exc: Exception, notify_url: str | None) -> None:
+    """Tell people (Apprise) and the Prefect UI (an artifact) why nothing was published."""
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    what = period or "the newest landed period"
+    refused = isinstance(exc, validate.QualityGateError)
+    title = (
+        f"PCN benchmark: quality gate refused {what}"
+        if refused
+        else f"PCN benchmark: run failed for {what}"
+    )
+    event("run_failed", period=what, error=type(exc).__name__, reason=reason)
+    body = f"{reason}\nOutput: {out} (the published site is unchanged)"
+    notify.notify(title, body, notify_url)
+    run_report.failure_artifact(what, out, type(exc).__name__, reason)
 
 
 def _publish(
@@ -456,6 +592,7 @@ def _publish(
     out: Path,
     pcn_codes: list[str] | None,
     release_date: str | None,
+    force: bool,
 ) -> dict:
     data = Path(data_dir) if data_dir else settings.data_dir
     period = period or landing.latest_vintage(landing.scan(data))
@@ -469,7 +606,9 @@ def _publish(
     timings: dict[str, float] = {}
 
     selected = _run("land", timings, land_sources, data, period)
-    inputs = _run("normalise", timings, normalise_inputs, selected, parquet_dir)
+    inputs = _run(
+        "normalise", timings, normalise_inputs, selected, parquet_dir, publish.cache_dir(out), force
+    )
     docs_dir = work / "data_docs"
     raw_results, vintages = _run(
         "validate_inputs",
@@ -504,10 +643,10 @@ def _publish(
     print_dir = str(work / "print")  # the PCN PDFs' print pages, written with the HTML pages
     batches = _batches(page_codes, settings.render_batch_size)
     with _timed(timings, "html"):
-        pages = sum(
-            render_pcn_batch(str(db_path), batch, str(release_dir), site, print_dir)
-            for batch in batches
-        )
+        pages = 0
+        for batch in batches:
+            pages += render_pcn_batch(str(db_path), batch, str(release_dir), site, print_dir)
+            event("render_progress", pages=pages, of=len(page_codes))
         render_site_pages(str(db_path), str(release_dir), site, quality)
         _run("downloads", timings, write_downloads, str(db_path), str(release_dir))
     _run("national_pdf", timings, render_report_pdf, str(release_dir), site)
@@ -529,7 +668,48 @@ def _publish(
         indicators=indicators,
         indicator_rows=indicator_rows,
         timings=timings,
+        inputs=[
+            {
+                "source": i.source,
+                "product": i.product,
+                "vintage": i.vintage,
+                "rows": sum(i.tables.values()),
+                "status": i.source_status,
+                "file": Path(i.path).name,
+            }
+            for i in inputs
+        ],
+        validation=_validation_counts(results),
     )
     _write_manifest(release_dir, summary, inputs, results)
     _run("publish", timings, publish_release, out, release_dir)
     return asdict(summary)
+
+
+def deployment_parameters(data_dir: Path | None, out: Path | None) -> dict[str, Any]:
+    """A scheduled run's parameters: the newest landed period, from the given folders."""
+    settings = get_settings()
+    return {
+        "period": None,
+        "data_dir": str((data_dir or settings.data_dir).resolve()),
+        "out_dir": str((out or settings.out_dir).resolve()),
+    }
+
+
+def serve_deployment(
+    name: str, cron: str | None, data_dir: Path | None, out: Path | None, schedule: bool = True
+) -> None:
+    """Register `pcn-benchmark/<name>` with a monthly cron schedule and serve it (blocks)."""
+    from prefect.schedules import Cron
+
+    settings = get_settings()
+    schedules = [Cron(cron or settings.schedule_cron, timezone=settings.schedule_timezone)]
+    event("serving", deployment=f"pcn-benchmark/{name}", cron=cron or settings.schedule_cron)
+    publish_benchmark.serve(
+        name=name,
+        schedules=schedules if schedule else None,
+        parameters=deployment_parameters(data_dir, out),
+        description="Publish the PCN mental health benchmark for the newest landed period.",
+        tags=["pcn-benchmark"],
+        limit=1,  # one run at a time from this process; the run lock refuses any other
+    )

@@ -17,6 +17,8 @@ from pathlib import Path
 
 from flows.settings import TEMPLATES_DIR
 
+CACHE = "cache"
+
 
 class PublishError(RuntimeError):
     """The output folder is not in a state we can publish into."""
@@ -81,9 +83,14 @@ def run_lock(out_dir: Path) -> Iterator[None]:
         handle.close()
 
 
+def cache_dir(out_dir: Path) -> Path:
+    """Work kept between runs (cached reads of landed files, Prefect's cache records)."""
+    return out_dir / "work" / CACHE
+
+
 def prune(out_dir: Path, keep: int) -> list[Path]:
     """Keep the newest `keep` releases (and always the published one); drop older releases and
-    every working folder but the published release's. Returns what was removed."""
+    every working folder but the published release's and the cache. Returns what was removed."""
     current = current_release(out_dir)
     removed: list[Path] = []
     releases = sorted((out_dir / "releases").glob("*"), key=lambda p: p.name, reverse=True)
@@ -92,7 +99,7 @@ def prune(out_dir: Path, keep: int) -> list[Path]:
             shutil.rmtree(release)
             removed.append(release)
     for work in (out_dir / "work").glob("*"):
-        if current is None or work.name != current.name:
+        if work.name != CACHE and (current is None or work.name != current.name):
             shutil.rmtree(work, ignore_errors=True)
             removed.append(work)
     return removed

@@ -27,6 +27,22 @@ class Settings(BaseSettings):
     """Release folders kept under <out>/releases (the published one is always kept)."""
     render_batch_size: int = 200
     """PCN pages rendered per task."""
+    notify_url: str | None = None
+    """Apprise URL told when a run fails, the quality gate refuses a month or a source is late
+    (e.g. `mailtos://...`, `slack://...`, `json://host:port/path`); unset: no notifications."""
+    schedule_cron: str = "0 6 20 * *"
+    """When `serve` runs the flow: 06:00 on the 20th, after the publishers' usual release days
+    (registrations and workforce in the first half of the month)."""
+    schedule_timezone: str = "Europe/London"
+    expected_by_day: int = 20
+    """Day of the month by which each watched source should have published (check-sources)."""
+    source_lag_months: dict[str, int] = {
+        "gp_registrations": 0,
+        "pcn_workforce": 1,
+        "gp_workforce": 2,
+    }
+    """Watched sources and how many months their reference month trails the month they publish
+    in (JSON in the environment, e.g. '{"gp_registrations": 0}')."""
     site_title: str = "PCN primary mental health benchmark"
     contact_email: str = "pcn-mh-benchmark@example.org"
 

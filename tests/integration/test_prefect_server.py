@@ -1,0 +1,259 @@
+"""The scheduled path end to end: a real `prefect server start`, the deployment served by
+`pcn-benchmark serve`, runs triggered through the API; reruns, a killed run and a refused one."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from flows import publish
+from tests.conftest import FIXTURE_LANDING, FIXTURE_PERIOD, ROOT
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+BIN = Path(sys.executable).parent
+DEPLOYMENT = "pcn-benchmark/e2e"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """Stop a process group this test started (the server and the runner spawn children)."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def _wait_for(check, timeout: float, what: str, process: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        if process is not None and process.poll() is not None:
+            raise AssertionError(f"{what}: the process exited with {process.returncode}")
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """`prefect server start` on a free port with its own PREFECT_HOME; yields the environment
+    a client needs."""
+    home = tmp_path_factory.mktemp("prefect_server")
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env |= {
+        "PREFECT_HOME": str(home),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "DO_NOT_TRACK": "1",
+    }
+    log = (home / "server.log").open("wb")
+    process = subprocess.Popen(
+        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    api = f"http://127.0.0.1:{port}/api"
+
+    def healthy() -> bool:
+        try:
+            return httpx.get(f"{api}/health", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    try:
+        _wait_for(healthy, 180, "the Prefect server's /api/health", process)
+        yield env | {"PREFECT_API_URL": api}
+    finally:
+        _stop(process)
+        log.close()
+
+
+def _client(env: dict[str, str], code: str) -> dict:
+    """Run a small Prefect client script against the server; it prints one JSON object."""
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+TRIGGER = """
+    import json
+    from prefect.client.orchestration import get_client
+    from prefect.deployments import run_deployment
+
+    run = run_deployment("{name}", parameters={{"period": "{period}"}}, timeout=900)
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts()
+    mine = [a for a in artifacts if a.flow_run_id == run.id]
+    print(json.dumps({{
+        "state": run.state.type.value,
+        "artifacts": [{{"key": a.key, "type": a.type, "data": a.data}} for a in mine],
+    }}))
+"""
+
+DEPLOYED = """
+    import json
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        d = client.read_deployment_by_name("{name}")
+    print(json.dumps({{"parameters": d.parameters}}))
+"""
+
+
+def _release_files(release: Path) -> dict[str, bytes]:
+    """Every published file but those DESIGN.md lets differ (manifest.json, GX Data Docs)."""
+    return {
+        p.relative_to(release).as_posix(): p.read_bytes()
+        for p in sorted(release.rglob("*"))
+        if p.is_file()
+        and p.name != "manifest.json"
+        and not p.relative_to(release).as_posix().startswith("quality/")
+    }
+
+
+def test_a_served_deployment_runs_through_the_api_and_reruns_identically(
+    server: dict[str, str], tmp_path: Path
+):
+    out = tmp_path / "out"
+    serve_log = (tmp_path / "serve.log").open("wb")
+    runner = subprocess.Popen(
+        [
+            str(BIN / "pcn-benchmark"),
+            "serve",
+            "--name",
+            "e2e",
+            "--no-schedule",
+            "--data-dir",
+            str(FIXTURE_LANDING),
+            "--out",
+            str(out),
+        ],
+        env=server,
+        cwd=tmp_path,
+        stdout=serve_log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+
+        def registered() -> bool:
+            try:
+                _client(server, DEPLOYED.format(name=DEPLOYMENT))
+                return True
+            except AssertionError:
+                return False
+
+        _wait_for(registered, 240, "the deployment to be registered", runner)
+        deployed = _client(server, DEPLOYED.format(name=DEPLOYMENT))
+        assert deployed["parameters"]["out_dir"] == str(out.resolve())
+
+        first = _client(server, TRIGGER.format(name=DEPLOYMENT, period=FIXTURE_PERIOD))
+        assert first["state"] == "COMPLETED", (tmp_path / "serve.log").read_text()[-3000:]
+        [artifact] = [a for a in first["artifacts"] if a["key"] == "pcn-benchmark-run"]
+        assert artifact["type"] == "markdown"
+        assert f"PCN benchmark {FIXTURE_PERIOD}: published" in artifact["data"]
+        assert "| pcn_workforce | individual | 2026-06 |" in artifact["data"]
+        site = out / "site"
+        first_release = site.resolve()
+        assert (site / "index.html").is_file() and (site / "report.pdf").is_file()
+
+        second = _client(server, TRIGGER.format(name=DEPLOYMENT, period=FIXTURE_PERIOD))
+        assert second["state"] == "COMPLETED"
+        second_release = site.resolve()
+        assert second_release != first_release  # a new release, switched to
+        before, after = _release_files(first_release), _release_files(second_release)
+        assert sorted(after) == sorted(before)
+        assert {"index.html", "report.pdf", "data/indicators.csv"} <= set(after)
+        changed = [name for name in before if before[name] != after[name]]
+        assert changed == []
+    finally:
+        _stop(runner)
+        serve_log.close()
+
+
+def test_a_killed_run_leaves_the_publication_and_a_second_run_is_refused(
+    server: dict[str, str], tmp_path: Path
+):
+    out = tmp_path / "out"
+    command = [
+        str(BIN / "pcn-benchmark"),
+        "run",
+        "--period",
+        FIXTURE_PERIOD,
+        "--data-dir",
+        str(FIXTURE_LANDING),
+        "--out",
+        str(out),
+    ]
+    done = subprocess.run(command, env=server, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    published = (out / "site").resolve()
+    snapshot = _release_files(published)
+
+    first = subprocess.Popen(
+        command,
+        env=server,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        lock = out / ".run.lock"
+        _wait_for(
+            lambda: f"pid {first.pid} " in lock.read_text(encoding="utf-8"),
+            120,
+            "the first run to take the lock",
+            first,
+        )
+        refused = subprocess.run(command, env=server, capture_output=True, text=True, timeout=300)
+        assert refused.returncode == 1
+        last_line = refused.stderr.strip().splitlines()[-1]
+        assert last_line.startswith("pcn-benchmark: error: another run is publishing into")
+        assert "Traceback" not in refused.stderr
+
+        releases = out / "releases"
+        known = {p.name for p in releases.iterdir()}
+        _wait_for(
+            lambda: any((p / "static").is_dir() for p in releases.iterdir() if p.name not in known),
+            600,
+            "the first run to start rendering its release",
+            first,
+        )
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait()
+    finally:
+        _stop(first)
+
+    assert (out / "site").resolve() == published
+    assert _release_files(published) == snapshot
+    with publish.run_lock(out):  # the killed run's lock went with it
+        pass
