@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 import pandas as pd
 from prefect import flow, task
+from prefect.task_runners import ProcessPoolTaskRunner
 
 from flows import (
     changes,
@@ -538,7 +539,18 @@ def _run(stage: str, timings: dict[str, float], fn: Callable[..., T], *args: Any
         return fn(*args)
 
 
-@flow(name="pcn-benchmark", log_prints=True)
+def _map(render_task: Any, calls: list[tuple]) -> list[Any]:
+    """Run render batches on the flow's task runner (a process pool: rendering is CPU-bound),
+    or inline when there is only one batch (a pool would only add its start-up)."""
+    if len(calls) <= 1:
+        return [render_task(*args) for args in calls]
+    futures = [render_task.submit(*args) for args in calls]
+    return [future.result() for future in futures]
+
+
+# Worker processes: PREFECT_TASKS_RUNNER_PROCESS_POOL_MAX_WORKERS (default: the CPU count). A team
+# can pass another runner, e.g. publish_benchmark.with_options(task_runner=DaskTaskRunner(...)).
+@flow(name="pcn-benchmark", log_prints=True, task_runner=ProcessPoolTaskRunner())
 def publish_benchmark(
     period: str | None = None,
     data_dir: str | None = None,
@@ -644,17 +656,19 @@ def _publish(
     batches = _batches(page_codes, settings.render_batch_size)
     with _timed(timings, "html"):
         pages = 0
-        for batch in batches:
-            pages += render_pcn_batch(str(db_path), batch, str(release_dir), site, print_dir)
+        for written in _map(
+            render_pcn_batch,
+            [(str(db_path), batch, str(release_dir), site, print_dir) for batch in batches],
+        ):
+            pages += written
             event("render_progress", pages=pages, of=len(page_codes))
         render_site_pages(str(db_path), str(release_dir), site, quality)
         _run("downloads", timings, write_downloads, str(db_path), str(release_dir))
     _run("national_pdf", timings, render_report_pdf, str(release_dir), site)
-    # sequential, but batch-shaped so the batches can be mapped onto workers
     _run(
         "pcn_pdfs",
         timings,
-        lambda: [render_pcn_pdf_batch(batch, print_dir, str(release_dir)) for batch in batches],
+        lambda: _map(render_pcn_pdf_batch, [(b, print_dir, str(release_dir)) for b in batches]),
     )
 
     summary = RunSummary(
