@@ -6,6 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 # offline and quiet (see README): set here too so every target behaves the same
 export DO_NOT_TRACK := 1
@@ -15,7 +16,7 @@ export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 90
 export GX_ANALYTICS_ENABLED := false
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test test-fast lint format clean
+.PHONY: help setup run test test-fast bench lint format clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -36,13 +37,16 @@ test: $(STAMP) ## run every test (the national end-to-end test takes about 3 min
 test-fast: $(STAMP) ## the quick loop: unit and fixture tests, not the national run
 	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
 
+bench: $(STAMP) ## national-scale benchmark (24 monthly periods): per-stage time and memory, build/benchmark/results.json
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
 lint: $(STAMP) ## ruff lint and format check
-	$(BIN)/ruff check flows tests
-	$(BIN)/ruff format --check flows tests
+	$(BIN)/ruff check flows tests benchmarks
+	$(BIN)/ruff format --check flows tests benchmarks
 
 format: $(STAMP) ## apply ruff's formatting and safe fixes
-	$(BIN)/ruff check --fix flows tests
-	$(BIN)/ruff format flows tests
+	$(BIN)/ruff check --fix flows tests benchmarks
+	$(BIN)/ruff format flows tests benchmarks
 
 clean: ## remove build outputs (not .venv)
 	rm -rf build .pytest_cache .ruff_cache .prefect
