@@ -20,18 +20,17 @@ import json
 import re
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import duckdb
 
 import flows  # noqa: F401  (offline defaults)
-from flows import landing, normalise, publish, render
+from flows import changes, landing, normalise, publish, release_info, render
+from flows.release_info import default_release_date
 from flows.settings import DBT_PROJECT_DIR, get_settings
-from flows.sources import PRODUCTS
 
 # Prefect, dbt and GX must stay out of this process: check at the end that none was imported
 FRAMEWORKS = ("prefect", "dbt", "great_expectations")
@@ -110,81 +109,6 @@ def build_sql(dbt_target: Path, parquet_dir: Path, db_path: Path) -> int:
     return models
 
 
-def site_metadata(period: str, inputs: list[normalise.NormalisedInput]) -> dict:
-    """What the templates read about the release (as flows/pipeline.py builds it)."""
-    settings = get_settings()
-    year, month = (int(x) for x in period.split("-"))
-
-    def second_thursday(y: int, m: int) -> date:
-        first = date(y, m, 1)
-        return first + timedelta(days=(3 - first.weekday()) % 7 + 7)
-
-    released = second_thursday(year + (month == 12), month % 12 + 1)
-    following = second_thursday(released.year + (released.month == 12), released.month % 12 + 1)
-    labels = {(p.source, p.product): p for p in PRODUCTS}
-    latest: dict[tuple[str, str], normalise.NormalisedInput] = {}
-    for i in sorted(inputs, key=lambda i: i.vintage):
-        latest[(i.source, i.product)] = i
-    return {
-        "title": settings.site_title,
-        "publisher": "PCN mental health benchmark project",
-        "contact": settings.contact_email,
-        "period": period,
-        "period_label": datetime.strptime(period, "%Y-%m").strftime("%B %Y"),
-        "release_date": released.isoformat(),
-        "next_update": following.isoformat(),
-        "status_line": "This is an independent analysis of official statistics; it is not "
-        "itself an official statistics publication.",
-        "has_synthetic": any(i.source_status == "synthetic" for i in inputs),
-        "sources": [
-            {
-                "source": i.source,
-                "label": labels[key].label,
-                "publisher": labels[key].publisher,
-                "vintage": i.vintage,
-                "period_label": i.vintage,
-                "status": i.source_status,
-            }
-            for key, i in sorted(latest.items())
-        ],
-    }
-
-
-def quality_summary(inputs: list[normalise.NormalisedInput], db_path: Path) -> dict[str, Any]:
-    """The quality page's inputs and coverage; no suites (nothing was validated)."""
-    labels = {(p.source, p.product): p.label for p in PRODUCTS}
-    with render.connect(db_path) as con:
-        unmatched = con.execute("select reason from fct_unmatched_codes").fetchall()
-        pcns = con.execute("select count(*) from dim_pcns").fetchone()[0]
-
-    def count(start: str) -> int:
-        return sum(reason.startswith(start) for (reason,) in unmatched)
-
-    return {
-        "inputs": [
-            {
-                "label": labels[(i.source, i.product)],
-                "file": Path(i.path).name,
-                "vintage": i.vintage,
-                "schema_version": i.schema_version,
-                "rows": sum(i.tables.values()),
-                "source_status": i.source_status,
-            }
-            for i in inputs
-        ],
-        "suites": [],
-        "warnings": [],
-        "coverage": {
-            "pcns": pcns,
-            "pcns_without_practices": count("open in ODS ePCN"),
-            "workforce_pcns_unmatched": count("PCN employs staff"),
-            "workforce_pcns_unmatched_codes": [],
-            "practices_without_list_size": count("in the membership but no list size"),
-            "practices_without_qof": count("in the membership but no QOF"),
-        },
-    }
-
-
 def run(data_dir: Path, out: Path, period: str, dbt_target: Path, pcn_codes: list[str]) -> dict:
     settings = get_settings()
     release_id = f"{period}_bare_{datetime.now(UTC):%Y%m%dT%H%M%S}"
@@ -204,22 +128,25 @@ def run(data_dir: Path, out: Path, period: str, dbt_target: Path, pcn_codes: lis
         codes = [r[0] for r in con.execute("select pcn_code from dim_pcns order by 1").fetchall()]
     codes = sorted(pcn_codes) if pcn_codes else codes
     release_dir = publish.new_release_dir(out, release_id)
-    site = site_metadata(period, inputs)
+    site = release_info.site_metadata(settings, period, default_release_date(period), inputs)
+    site["source_changes"] = changes.source_changes(landed, period)
+    print_dir = str(work / "print")
+    size = settings.render_batch_size
+    batches = [codes[i : i + size] for i in range(0, len(codes), size)]
     with stage("html"):
-        quality = quality_summary(inputs, db_path)
-        size = settings.render_batch_size
+        # no suites ran: the quality page shows inputs and coverage with no checks
+        quality = release_info.quality_summary(inputs, [], [], parquet_dir, db_path)
         pages = sum(
-            render.render_pcn_pages(str(db_path), codes[i : i + size], str(release_dir), site)
-            for i in range(0, len(codes), size)
+            render.render_pcn_pages(str(db_path), batch, str(release_dir), site, print_dir)
+            for batch in batches
         )
         render.render_site_pages(str(db_path), str(release_dir), site, quality)
         render.write_downloads(str(db_path), str(release_dir))
     with stage("national_pdf"):
         render.render_report_pdf(str(release_dir), site)
-    pcn_pdfs: Callable[..., Any] | None = getattr(render, "render_pcn_pdfs", None)
-    if pcn_pdfs is not None:  # the per-PCN PDFs, once the publication work adds them
-        with stage("pcn_pdfs"):
-            pcn_pdfs(str(db_path), codes, str(release_dir), site)
+    with stage("pcn_pdfs"):
+        for batch in batches:
+            render.render_pcn_pdfs(batch, print_dir, str(release_dir))
     with stage("publish"):
         publish.publish(out, release_dir)
     leaked = sorted(m for m in sys.modules if m.split(".")[0] in FRAMEWORKS)

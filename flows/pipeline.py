@@ -15,12 +15,11 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any, TypeVar
 
-import pandas as pd
 from prefect import flow, task
 from prefect.task_runners import ProcessPoolTaskRunner
 
@@ -30,6 +29,7 @@ from flows import (
     normalise,
     notify,
     publish,
+    release_info,
     render,
     run_report,
     transform,
@@ -37,6 +37,7 @@ from flows import (
 )
 from flows.landing import LandedFile
 from flows.normalise import NormalisedInput
+from flows.release_info import default_release_date
 from flows.settings import Settings, get_settings
 
 T = TypeVar("T")
@@ -44,22 +45,6 @@ log = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------------------------------------
 # Periods and release dates
-
-
-def second_thursday(year: int, month: int) -> date:
-    first = date(year, month, 1)
-    return first + timedelta(days=(3 - first.weekday()) % 7 + 7)
-
-
-def default_release_date(period: str) -> date:
-    """The second Thursday of the month after the period (so a rerun gives the same date)."""
-    year, month = (int(x) for x in period.split("-"))
-    return second_thursday(year + (month == 12), month % 12 + 1)
-
-
-def next_update(release_date: date) -> date:
-    year, month = release_date.year, release_date.month
-    return second_thursday(year + (month == 12), month % 12 + 1)
 
 
 def months_between(first: str, last: str) -> list[str]:
@@ -72,17 +57,6 @@ def months_between(first: str, last: str) -> list[str]:
         months.append(current)
         year, month = year + (month == 12), month % 12 + 1
     return months
-
-
-def period_label(period: str) -> str:
-    return datetime.strptime(period, "%Y-%m").strftime("%B %Y")
-
-
-def vintage_label(source: str, vintage: str) -> str:
-    year = int(vintage[:4])
-    if source == "qof":
-        return f"{year - 1}-{year % 100:02d} (April to March)"
-    return period_label(vintage)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -302,172 +276,6 @@ def _batches(codes: list[str], size: int) -> list[list[str]]:
     return [codes[i : i + size] for i in range(0, len(codes), size)]
 
 
-def _quality_summary(
-    inputs: list[NormalisedInput],
-    results: list[validate.CheckResult],
-    vintages: list[dict],
-    parquet_dir: Path,
-    db_path: Path,
-) -> dict[str, Any]:
-    """What quality.html and the PDF's annex show: per source, the files read and the checks run,
-    passed and failed with what a failure means; the age of each input; unmatched codes."""
-    from flows.sources import PRODUCTS
-
-    labels = {(p.source, p.product): p.label for p in PRODUCTS}
-    sources: dict[str, dict[str, Any]] = {}
-    for r in results:
-        s = sources.setdefault(
-            r.source,
-            {
-                "source": r.source,
-                "suites": [],
-                "files": [],
-                "run": 0,
-                "passed": 0,
-                "warnings": 0,
-                "critical": 0,
-                "failures": [],
-            },
-        )
-        if r.suite not in s["suites"]:
-            s["suites"].append(r.suite)
-        s["run"] += 1
-        if r.success:
-            s["passed"] += 1
-        else:
-            s["warnings" if r.severity == "warning" else "critical"] += 1
-            s["failures"].append(r.as_dict())
-    by_product: dict[tuple[str, str], list[NormalisedInput]] = {}
-    for i in sorted(inputs, key=lambda i: i.vintage):
-        by_product.setdefault((i.source, i.product), []).append(i)
-    for (source, _), items in sorted(by_product.items()):
-        if source not in sources:
-            continue
-        latest = items[-1]
-        text = f"{Path(latest.path).name} ({vintage_label(source, latest.vintage)})"
-        if len(items) > 1:  # a series read for the trend: say where it starts
-            first = vintage_label(source, items[0].vintage)
-            text += f", with {len(items) - 1} earlier from {first}"
-        sources[source]["files"].append({"text": text})
-    suites: dict[str, dict[str, Any]] = {}
-    for r in results:
-        t = suites.setdefault(
-            r.suite, {"suite": r.suite, "run": 0, "passed": 0, "warnings": 0, "critical": 0}
-        )
-        t["run"] += 1
-        if r.success:
-            t["passed"] += 1
-        else:
-            t["warnings" if r.severity == "warning" else "critical"] += 1
-    unknown = []
-    for table in (
-        "talking_therapies__monthly_unknown_group_types",
-        "talking_therapies__annual_unknown_org_types",
-    ):
-        path = parquet_dir / f"{table}.parquet"
-        if path.exists():
-            for row in pd.read_parquet(path).itertuples(index=False):
-                unknown.append({"table": table, "type": row[0], "rows": int(row[1])})
-    with render.connect(db_path) as con:
-        unmatched = con.execute(
-            "select source, code_type, code, reason from fct_unmatched_codes order by all"
-        ).fetchall()
-        pcns = con.execute("select count(*) from dim_pcns").fetchone()[0]
-        mapping = con.execute(
-            "select practices_listed, practices_in_open_pcn, share_in_open_pcn, "
-            "patient_share_in_open_pcn from qa_practice_mapping"
-        ).fetchone()
-
-    def codes(reason_start: str) -> list[str]:
-        return [c for _, _, c, reason in unmatched if reason.startswith(reason_start)]
-
-    workforce_unmatched = codes("PCN employs staff")
-    return {
-        "inputs": [
-            {
-                "label": labels[(i.source, i.product)],
-                "file": Path(i.path).name,
-                "vintage": i.vintage,
-                "schema_version": i.schema_version,
-                "rows": sum(i.tables.values()),
-                "source_status": i.source_status,
-            }
-            for i in inputs
-        ],
-        "sources": list(sources.values()),
-        "suites": sorted(suites.values(), key=lambda s: s["suite"]),
-        "vintages": vintages,
-        "warnings": [r.as_dict() for r in results if not r.success and r.severity == "warning"],
-        "unknown_types": unknown,
-        "unmatched": [
-            {"source": src, "code_type": kind, "code": code, "reason": reason}
-            for src, kind, code, reason in unmatched
-        ],
-        "data_docs": {"inputs": "quality/inputs/index.html", "marts": "quality/marts/index.html"},
-        "coverage": {
-            "pcns": pcns,
-            "practices_listed": mapping[0],
-            "practices_in_open_pcn": mapping[1],
-            "share_in_open_pcn": mapping[2],
-            "patient_share_in_open_pcn": mapping[3],
-            "pcns_without_practices": len(codes("open in ODS ePCN")),
-            "workforce_pcns_unmatched": len(workforce_unmatched),
-            "workforce_pcns_unmatched_codes": workforce_unmatched,
-            "practices_without_list_size": len(codes("in the membership but no list size")),
-            "practices_without_qof": len(codes("in the membership but no QOF")),
-        },
-    }
-
-
-def _site_metadata(
-    settings: Settings, period: str, release_date: date, inputs: list[NormalisedInput]
-) -> dict:
-    from flows.sources import PRODUCTS
-
-    products = {(p.source, p.product): p for p in PRODUCTS}
-    return {
-        "title": settings.site_title,
-        "publisher": "PCN mental health benchmark project",
-        "contact": settings.contact_email,
-        "period": period,
-        "period_label": period_label(period),
-        "release_date": release_date.isoformat(),
-        "next_update": next_update(release_date).isoformat(),
-        "status_line": (
-            "This is an independent analysis of official statistics; it is not itself an "
-            "official statistics publication."
-        ),
-        "has_synthetic": any(i.source_status == "synthetic" for i in inputs),
-        "sources": _source_periods(inputs, products),
-    }
-
-
-def _source_periods(inputs: list[NormalisedInput], products: dict) -> list[dict]:
-    """Each source product's period as readers see it: its latest vintage, and where a series
-    is read for the trend, where that series starts."""
-    by_product: dict[tuple[str, str], list[NormalisedInput]] = {}
-    for i in inputs:
-        by_product.setdefault((i.source, i.product), []).append(i)
-    rows = []
-    for key, items in sorted(by_product.items()):
-        items.sort(key=lambda i: i.vintage)
-        latest, first = items[-1], items[0]
-        label = vintage_label(latest.source, latest.vintage)
-        if len(items) > 1:
-            label += f" (series from {vintage_label(first.source, first.vintage)})"
-        rows.append(
-            {
-                "source": latest.source,
-                "label": products[key].label,
-                "publisher": products[key].publisher,
-                "vintage": latest.vintage,
-                "period_label": label,
-                "status": latest.source_status,
-            }
-        )
-    return rows
-
-
 def _tool_versions() -> dict[str, str]:
     names = [
         "prefect",
@@ -649,9 +457,9 @@ def _publish(
 
     release_dir = publish.new_release_dir(out, release_id)
     validate.install_data_docs(docs_dir, release_dir)
-    site = _site_metadata(settings, period, released, inputs)
+    site = release_info.site_metadata(settings, period, released, inputs)
     site["source_changes"] = changes.source_changes(landing.scan(data), period)
-    quality = _quality_summary(inputs, results, vintages, parquet_dir, db_path)
+    quality = release_info.quality_summary(inputs, results, vintages, parquet_dir, db_path)
     print_dir = str(work / "print")  # the PCN PDFs' print pages, written with the HTML pages
     batches = _batches(page_codes, settings.render_batch_size)
     with _timed(timings, "html"):

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from flows.charts import SpineChart, SpineIndicator
-from flows.pipeline import default_release_date, next_update, vintage_label
+from flows.release_info import default_release_date, next_update, vintage_label
 from flows.render import _cell, format_number, format_period, jinja_env
 
 pytestmark = pytest.mark.unit
