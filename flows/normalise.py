@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from flows.landing import LandedFile, read_manifest
-from flows.sources import PRODUCTS, ReadResult
+from flows.sources import PRODUCTS, ReaderError, ReadResult
 
 
 class MissingSourceError(RuntimeError):
@@ -102,7 +104,7 @@ def normalise_files(files: list[LandedFile], parquet_dir: Path) -> list[Normalis
     inputs: list[NormalisedInput] = []
     stacked: dict[str, list[pa.Table]] = {}
     for landed in sorted(files, key=lambda f: (f.source, f.product, f.vintage)):
-        result = landed.spec.read(landed.path, landed.vintage)
+        result = read_landed(landed)
         status = source_status(landed)
         for name, table in result.tables.items():
             stacked.setdefault(landed.spec.parquet_name(name), []).append(
@@ -112,6 +114,19 @@ def normalise_files(files: list[LandedFile], parquet_dir: Path) -> list[Normalis
     for name, tables in stacked.items():
         write_parquet(pa.concat_tables(tables), parquet_dir / f"{name}.parquet")
     return inputs
+
+
+def read_landed(landed: LandedFile) -> ReadResult:
+    """The reader's tables; any failure becomes a ReaderError that names the landed file."""
+    try:
+        return landed.spec.read(landed.path, landed.vintage)
+    except ReaderError:
+        raise
+    except (ValueError, KeyError, IndexError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        # a reader met something its checks did not foresee: still one line naming the file
+        raise ReaderError(
+            landed.path, f"could not be read ({exc.__class__.__name__}: {exc})"
+        ) from exc
 
 
 def _describe(landed: LandedFile, result: ReadResult, status: str) -> NormalisedInput:
