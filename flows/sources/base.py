@@ -182,9 +182,12 @@ def read_csv_rows(text: str, path: Path | str) -> tuple[list[str], list[list[str
     if not numbered:
         raise ReaderError(path, "a header but no data rows (an empty or truncated download?)")
     width = len(header)
-    for number, row in numbered:
+    for i, (number, row) in enumerate(numbered):
         if len(row) != width:
-            raise ReaderError(path, f"row {number} has {len(row)} fields, the header has {width}")
+            hint = " (is row 1 a title above the header?)" if i == 0 and len(row) > width else ""
+            raise ReaderError(
+                path, f"row {number} has {len(row)} fields, the header has {width}{hint}"
+            )
         if row == header:
             raise ReaderError(path, f"row {number} repeats the header row (two files joined?)")
     return [clean_header(h) for h in header], [row for _, row in numbered]
