@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 import zipfile
 import zlib
@@ -242,12 +243,15 @@ def parse_date(value: object, path: Path | str, column: str, row: int | None = N
 
 # A number as the publishers write it: ASCII digits, an optional sign, point and exponent.
 # Python's float() would also take 'nan', 'inf', '1_000' and non-ASCII digits: none is a figure.
-NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 
 
 def to_float(text: str) -> float | None:
-    """The number in a stripped cell, or None when it is not one."""
-    return float(text) if NUMBER.fullmatch(text) else None
+    """The number in a stripped cell, or None when it is not one (or overflows, like 1e999)."""
+    if not NUMBER.fullmatch(text):
+        return None
+    number = float(text)
+    return number if math.isfinite(number) else None
 
 
 def parse_number(value: str, path: Path | str, column: str, row: int) -> float | None:

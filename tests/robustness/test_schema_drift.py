@@ -80,7 +80,8 @@ def test_an_added_column_changes_nothing(name: str, tmp_path: Path):
 
 def test_epraccur_with_a_column_more_or_less_names_the_row(tmp_path: Path):
     """epraccur has no header: fields are positions, so a changed width is refused."""
-    for change, words in ((lambda r: r.append("X"), "has 28 fields"), (lambda r: r.pop(), "has 26 fields")):
+    changes = ((lambda r: r.append("X"), "has 28 fields"), (lambda r: r.pop(), "has 26 fields"))
+    for change, words in changes:
 
         def edit(text: CsvText, change=change) -> None:
             for row in text.rows:
