@@ -54,6 +54,16 @@ class ReadResult:
         return sum(t.num_rows for t in self.tables.values())
 
 
+# Unicode bidirectional embedding, override and isolate controls (U+202A-U+202E, U+2066-U+2069):
+# invisible, they reorder the text around them ("spoofing"); no organisation name needs one.
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_text(value: str) -> str | None:
+    """A text cell: stripped, bidi controls removed; blank is missing."""
+    return BIDI_CONTROLS.sub("", value).strip() or None
+
+
 def clean_header(value: object) -> str:
     """Header cells carry line breaks, doubled and trailing spaces: fold them."""
     return re.sub(r"\s+", " ", str(value or "")).strip()
@@ -342,5 +352,5 @@ def read_csv_table(
                 parse_date(row[index], location, published, n) for n, row in enumerate(rows, 2)
             ]
         else:
-            columns[name] = [row[index].strip() or None for row in rows]
+            columns[name] = [clean_text(row[index]) for row in rows]
     return CsvTable(location, header, positions, columns, encoding)

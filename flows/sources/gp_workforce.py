@@ -42,6 +42,7 @@ from flows.sources.base import (
     check_codes,
     check_member,
     check_size,
+    clean_text,
     decode_bytes,
     map_columns,
     mapped_names,
@@ -239,7 +240,7 @@ def read(path: Path, vintage: str | None = None) -> ReadResult:
         published = header[index]
         values = [row[index] for row in rows]
         if spec in TEXT_COLUMNS:
-            data[spec.name] = [v.strip() or None for v in values]
+            data[spec.name] = [clean_text(v) for v in values]
             counts = Counter(
                 v or "blank" for v in data[spec.name] if v in (None, UNALIGNED, *MARKERS)
             )

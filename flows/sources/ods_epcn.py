@@ -31,6 +31,7 @@ from flows.sources.base import (
     check_member,
     check_size,
     clean_header,
+    clean_text,
     looks_like_html,
     map_columns,
     mapped_names,
@@ -80,8 +81,7 @@ _VINTAGE = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 def _text(value: object) -> str | None:
     if value is None:
         return None
-    text = str(value).strip()
-    return text or None
+    return clean_text(str(value))
 
 
 def _open_workbook(path: Path) -> openpyxl.Workbook:
