@@ -61,6 +61,8 @@ def write_parquet(table: pa.Table, path: Path) -> None:
     try:
         pq.write_table(table, tmp, compression="zstd")
         os.replace(tmp, path)
+    except OSError as exc:  # a full disk: say which file could not be written
+        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

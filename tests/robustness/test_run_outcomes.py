@@ -186,6 +186,21 @@ class _FullFile:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
 
+def test_a_disk_that_is_full_when_inputs_are_normalised(
+    prefect_harness, landing_copy: Path, published, monkeypatch: pytest.MonkeyPatch
+):
+    from flows import normalise
+
+    def full(table, where, **kwargs) -> None:
+        Path(where).write_bytes(b"PAR1")  # a few bytes made it before the disk filled
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(normalise.pq, "write_table", full)
+    run_fails(landing_copy, published, "[Errno 28] No space left on device", ".parquet'")
+    assert not list((published / "work").rglob(".*.parquet-*"))  # no temporary file left
+
+
+@pytest.mark.slow
 def test_a_disk_that_fills_up_while_pages_are_written(
     prefect_harness, landing_copy: Path, published, monkeypatch: pytest.MonkeyPatch
 ):
