@@ -14,14 +14,26 @@ import pytest
 
 from flows import landing, normalise, transform
 from tests.conftest import FIXTURE_PERIOD
-from tests.robustness.conftest import FILES
+from tests.robustness.conftest import FILES, CsvText
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def sub_icbs_in_map() -> set[str]:
+    text = CsvText(FILES["prac_map"][0].read_bytes())
+    column = text.column("SUB_ICB_LOCATION_CODE")
+    return {row[column] for row in text.rows[1:]}
 
 
 def test_a_practice_in_two_pcns_at_once_counts_once_in_the_newer(landing_copy: Path, tmp_path):
     workbook = openpyxl.load_workbook(FILES["epcn"][0])
     partners = workbook["PCN Core Partner Details"]
+    # keep the practices whose sub-ICB the practice map knows: two fixture practices sit in 15N,
+    # which the 2026 map does not list, and would have no ICB (a separate defect: dbt fails)
+    known = sub_icbs_in_map()
+    for number in range(partners.max_row, 1, -1):
+        if partners.cell(number, 3).value not in known:
+            partners.delete_rows(number)
     rows = [[c.value for c in row] for row in partners.iter_rows(min_row=2)]
     moving = rows[0]
     other = next(r for r in rows if r[4] != moving[4])
