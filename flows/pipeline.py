@@ -17,6 +17,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pandas as pd
 from prefect import flow, task
 
 from flows import landing, normalise, publish, render, transform, validate
@@ -80,10 +81,19 @@ def normalise_inputs(selected: list[LandedFile], parquet_dir: Path) -> list[Norm
 
 
 @task(name="validate_inputs")
-def validate_inputs(parquet_dir: Path) -> list[validate.CheckResult]:
-    results = validate.validate_frames(validate.read_parquet_frames(parquet_dir), "raw_")
-    validate.enforce(results)
-    return results
+def validate_inputs(
+    data_dir: Path, period: str, inputs: list[NormalisedInput], parquet_dir: Path, docs_dir: Path
+) -> tuple[list[validate.CheckResult], list[dict]]:
+    """Raw suites on the normalised tables and on what was landed (schema, age, rows); returns
+    the results and each product's age and row-count comparison (for the quality page)."""
+    frames = validate.read_parquet_frames(parquet_dir)
+    frames["inputs__schema"] = validate.schema_frame(parquet_dir)
+    frames["inputs__vintages"] = validate.vintages_frame(
+        inputs, landing.scan(data_dir), period, validate.input_limits()
+    )
+    results = validate.validate_frames(frames, "raw_", docs_dir)
+    _gate("inputs", results)
+    return results, frames["inputs__vintages"].to_dict("records")
 
 
 @task(name="build_models")
@@ -91,13 +101,39 @@ def build_models(period: str, parquet_dir: Path, db_path: Path, work_dir: Path) 
     transform.build_models(period, parquet_dir, db_path, work_dir)
 
 
+# The marts and dbt quality tables the mart suites read: the exact data the report renders.
+MART_TABLES = (
+    "fct_pcn_indicators",
+    "fct_icb_indicators",
+    "dim_pcns",
+    "dim_practices",
+    "qa_pcn_completeness",
+    "qa_practice_mapping",
+    "qa_england_reconciliation",
+    "qa_indicator_coverage",
+)
+
+
 @task(name="validate_marts")
-def validate_marts(db_path: Path) -> list[validate.CheckResult]:
+def validate_marts(db_path: Path, docs_dir: Path) -> list[validate.CheckResult]:
     with render.connect(db_path) as con:
-        frames = {"fct_pcn_indicators": con.sql("select * from fct_pcn_indicators").df()}
-    results = validate.validate_frames(frames, "mart_")
-    validate.enforce(results)
+        frames = {name: con.sql(f"select * from {name}").df() for name in MART_TABLES}
+    results = validate.validate_frames(frames, "mart_", docs_dir)
+    _gate("marts", results)
     return results
+
+
+def _gate(stage: str, results: list[validate.CheckResult]) -> None:
+    """Publish the outcome as a Prefect artifact (the run summary a data engineer reads), then
+    stop the run on a critical failure."""
+    from prefect.artifacts import create_markdown_artifact
+
+    create_markdown_artifact(
+        key=f"quality-gate-{stage}",
+        markdown=f"# Quality gate: {stage}\n\n{validate.summary_markdown(results)}\n",
+        description=f"Great Expectations results on the {stage}",
+    )
+    validate.enforce(results)
 
 
 @task(name="render_pcn_pages")
@@ -157,28 +193,78 @@ def _batches(codes: list[str], size: int) -> list[list[str]]:
 
 
 def _quality_summary(
-    inputs: list[NormalisedInput], results: list[validate.CheckResult], db_path: Path
+    inputs: list[NormalisedInput],
+    results: list[validate.CheckResult],
+    vintages: list[dict],
+    parquet_dir: Path,
+    db_path: Path,
 ) -> dict[str, Any]:
+    """What quality.html and the PDF's annex show: per source, the files read and the checks run,
+    passed and failed with what a failure means; the age of each input; unmatched codes."""
     from flows.sources import PRODUCTS
 
     labels = {(p.source, p.product): p.label for p in PRODUCTS}
-    suites: dict[str, dict[str, Any]] = {}
+    sources: dict[str, dict[str, Any]] = {}
     for r in results:
-        s = suites.setdefault(
-            r.suite, {"suite": r.suite, "run": 0, "passed": 0, "warnings": 0, "critical": 0}
+        s = sources.setdefault(
+            r.source,
+            {
+                "source": r.source,
+                "suites": [],
+                "files": [],
+                "run": 0,
+                "passed": 0,
+                "warnings": 0,
+                "critical": 0,
+                "failures": [],
+            },
         )
+        if r.suite not in s["suites"]:
+            s["suites"].append(r.suite)
         s["run"] += 1
         if r.success:
             s["passed"] += 1
-        elif r.severity == "warning":
-            s["warnings"] += 1
         else:
-            s["critical"] += 1
+            s["warnings" if r.severity == "warning" else "critical"] += 1
+            s["failures"].append(r.as_dict())
+    for i in inputs:
+        if i.source in sources:
+            sources[i.source]["files"].append(
+                {
+                    "label": labels[(i.source, i.product)],
+                    "file": Path(i.path).name,
+                    "vintage": i.vintage,
+                    "period": vintage_label(i.source, i.vintage),
+                }
+            )
+    suites: dict[str, dict[str, Any]] = {}
+    for r in results:
+        t = suites.setdefault(
+            r.suite, {"suite": r.suite, "run": 0, "passed": 0, "warnings": 0, "critical": 0}
+        )
+        t["run"] += 1
+        if r.success:
+            t["passed"] += 1
+        else:
+            t["warnings" if r.severity == "warning" else "critical"] += 1
+    unknown = []
+    for table in (
+        "talking_therapies__monthly_unknown_group_types",
+        "talking_therapies__annual_unknown_org_types",
+    ):
+        path = parquet_dir / f"{table}.parquet"
+        if path.exists():
+            for row in pd.read_parquet(path).itertuples(index=False):
+                unknown.append({"table": table, "type": row[0], "rows": int(row[1])})
     with render.connect(db_path) as con:
         unmatched = con.execute(
             "select source, code_type, code, reason from fct_unmatched_codes order by all"
         ).fetchall()
         pcns = con.execute("select count(*) from dim_pcns").fetchone()[0]
+        mapping = con.execute(
+            "select practices_listed, practices_in_open_pcn, share_in_open_pcn, "
+            "patient_share_in_open_pcn from qa_practice_mapping"
+        ).fetchone()
 
     def codes(reason_start: str) -> list[str]:
         return [c for _, _, c, reason in unmatched if reason.startswith(reason_start)]
@@ -196,10 +282,22 @@ def _quality_summary(
             }
             for i in inputs
         ],
+        "sources": list(sources.values()),
         "suites": sorted(suites.values(), key=lambda s: s["suite"]),
+        "vintages": vintages,
         "warnings": [r.as_dict() for r in results if not r.success and r.severity == "warning"],
+        "unknown_types": unknown,
+        "unmatched": [
+            {"source": src, "code_type": kind, "code": code, "reason": reason}
+            for src, kind, code, reason in unmatched
+        ],
+        "data_docs": {"inputs": "quality/inputs/index.html", "marts": "quality/marts/index.html"},
         "coverage": {
             "pcns": pcns,
+            "practices_listed": mapping[0],
+            "practices_in_open_pcn": mapping[1],
+            "share_in_open_pcn": mapping[2],
+            "patient_share_in_open_pcn": mapping[3],
             "pcns_without_practices": len(codes("open in ODS ePCN")),
             "workforce_pcns_unmatched": len(workforce_unmatched),
             "workforce_pcns_unmatched_codes": workforce_unmatched,
@@ -363,9 +461,19 @@ def _publish(
 
     selected = _run("land", timings, land_sources, data, period)
     inputs = _run("normalise", timings, normalise_inputs, selected, parquet_dir)
-    raw_results = _run("validate_inputs", timings, validate_inputs, parquet_dir)
+    docs_dir = work / "data_docs"
+    raw_results, vintages = _run(
+        "validate_inputs",
+        timings,
+        validate_inputs,
+        data,
+        period,
+        inputs,
+        parquet_dir,
+        docs_dir / "inputs",
+    )
     _run("dbt", timings, build_models, period, parquet_dir, db_path, work)
-    mart_results = _run("validate_marts", timings, validate_marts, db_path)
+    mart_results = _run("validate_marts", timings, validate_marts, db_path, docs_dir / "marts")
     results = raw_results + mart_results
 
     with render.connect(db_path) as con:
@@ -380,8 +488,9 @@ def _publish(
     page_codes = sorted(pcn_codes) if pcn_codes else all_codes
 
     release_dir = publish.new_release_dir(out, release_id)
+    validate.install_data_docs(docs_dir, release_dir)
     site = _site_metadata(settings, period, released, inputs)
-    quality = _quality_summary(inputs, results, db_path)
+    quality = _quality_summary(inputs, results, vintages, parquet_dir, db_path)
     with _timed(timings, "html"):
         pages = sum(
             render_pcn_batch(str(db_path), batch, str(release_dir), site)

@@ -156,3 +156,18 @@ def test_a_critical_failure_publishes_nothing(prefect_harness, landing_copy: Pat
         publish_benchmark(period="2026-06", data_dir=str(landing_copy), out_dir=str(out))
     assert (out / "site").resolve() == before
     assert {p: p.read_bytes() for p in before.rglob("*") if p.is_file()} == snapshot
+
+
+def test_icb_download_has_one_row_per_icb_indicator_and_period(fixture_build):
+    """The gate's mart_icb_indicators suite found each trend row repeated once per period."""
+    site = fixture_build["site"]
+    with (site / "data/icb_indicators.csv").open(encoding="utf-8") as fh:
+        icb_rows = list(csv.DictReader(fh))
+    keys = [(r["icb_code"], r["indicator_id"], r["period_start"]) for r in icb_rows]
+    assert len(keys) == len(set(keys))
+    assert {r["icb_code"] for r in icb_rows} == {"QOC", "QT6"}
+    england = {
+        (r["indicator_id"], r["period_start"]): r["england_value"] for r in read_indicators(site)
+    }
+    for row in icb_rows:
+        assert row["england_value"] == england[(row["indicator_id"], row["period_start"])], row

@@ -29,6 +29,8 @@ select
     icb.source_status,
 from values_ as icb
 inner join icbs on icbs.icb_code = icb.geography_code
-left join england on england.indicator_id = icb.indicator_id
+left join england
+    on england.indicator_id = icb.indicator_id
+    and england.period_start is not distinct from icb.period_start
 where icb.geography_type = 'icb'
-order by icb.geography_code, icb.indicator_id
+order by icb.geography_code, icb.indicator_id, icb.period_start
