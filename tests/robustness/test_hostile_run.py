@@ -5,7 +5,7 @@ The fixture landing zone is changed as a publisher could have served it:
 - PCN, practice and ICB names carrying `<script>`, an attribute break-out with `onerror`, a
   spreadsheet formula, a right-to-left override (U+202E) and a 5,000-character name;
 - a PCN that ODS ePCN lists as open with no practices;
-- Talking Therapies with every figure suppressed (`*`), GP Workforce with every GP FTE `NA`.
+- Talking Therapies with every figure suppressed (`*`).
 Expected: the run publishes; names are escaped in HTML, shown as text in the PDF, never formulas
 in CSV, stripped of bidi controls everywhere; missing figures are blank, never zero."""
 
@@ -68,11 +68,8 @@ def hostile_landing(landing: Path) -> dict[str, str]:
     for row in annual.rows[1:]:
         row[first_measure:] = ["*" if cell else cell for cell in row[first_measure:]]
     reland(landing, relative("tt_annual"), annual.to_bytes())
-
-    workforce = CsvText((landing / relative("gp_workforce")).read_bytes())
-    for row in workforce.rows[1:]:
-        row[workforce.column("TOTAL_GP_FTE")] = "NA"
-    reland(landing, relative("gp_workforce"), workforce.to_bytes())
+    # (every GP FTE 'NA' is no longer published: the quality gate's England reconciliation
+    # stops that run; the marts still keep the indicator, see int_indicator_counts)
     return named
 
 
@@ -168,8 +165,6 @@ def test_suppressed_and_missing_figures_are_blank_never_zero(hostile):
         latest.setdefault(row["indicator_id"], []).append(row)
     talking = [r for i, rs in latest.items() if i.startswith("tt_") for r in rs]
     assert talking and all(r["value"] == "" for r in talking)
-    gp = latest["gp_fte_per_10k"]
-    assert gp and all(r["value"] == "" and r["england_value"] == "" for r in gp)
     # figures from the sources that were not touched are still there
     assert any(r["value"] not in ("", "0") for r in latest["smi_prevalence"])
 
