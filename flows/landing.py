@@ -65,6 +65,28 @@ def current_files(folder: Path) -> dict[str, Path]:
     return current
 
 
+def check_real_files(folder: Path) -> None:
+    """A vintage holds real files only, and every file its manifests list.
+
+    A symbolic link could point anywhere and change under a landed name; a listed file that has
+    gone would silently let an older vintage be published in its place."""
+    for place in _revision_folders(folder):
+        if place.is_symlink():
+            raise LandingError(f"{place}: a symbolic link; landed folders must be real folders")
+        for path in place.iterdir():
+            if path.is_symlink():
+                raise LandingError(
+                    f"{path}: a symbolic link to {os.readlink(path)}; landed files must be real "
+                    "files (land a copy with `pcn-benchmark fetch`)"
+                )
+        if (place / MANIFEST).is_file():
+            for entry in read_manifest(place).get("files", []):
+                if not (place / entry["name"]).is_file():
+                    raise LandingError(
+                        f"{place / entry['name']}: listed in {place / MANIFEST} but missing"
+                    )
+
+
 def read_manifest(folder: Path) -> dict:
     path = folder / MANIFEST
     if not path.is_file():
@@ -87,6 +109,7 @@ def scan(data_dir: Path) -> list[LandedFile]:
         for vintage_dir in sorted(source_dir.iterdir()):
             if not (vintage_dir.is_dir() and VINTAGE.match(vintage_dir.name)):
                 continue
+            check_real_files(vintage_dir)
             manifests: dict[Path, dict] = {}
             best: dict[str, tuple[int, LandedFile]] = {}
             for name, path in current_files(vintage_dir).items():

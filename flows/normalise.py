@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from flows.landing import LandedFile, read_manifest
-from flows.sources import PRODUCTS
+from flows.sources import PRODUCTS, ReaderError, ReadResult
 
 
 class MissingSourceError(RuntimeError):
@@ -59,6 +61,8 @@ def write_parquet(table: pa.Table, path: Path) -> None:
     try:
         pq.write_table(table, tmp, compression="zstd")
         os.replace(tmp, path)
+    except OSError as exc:  # a full disk: say which file could not be written
+        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -113,7 +117,7 @@ class ReadFile:
 
 def read_to_parquet(landed: LandedFile, folder: Path) -> ReadFile:
     """Read one landed file with its reader and write each table to `folder` (atomically)."""
-    result = landed.spec.read(landed.path, landed.vintage)
+    result = read_landed(landed)
     paths: dict[str, str] = {}
     for name, table in result.tables.items():
         path = folder / f"{landed.spec.parquet_name(name)}.parquet"
@@ -167,3 +171,16 @@ def normalise_files(files: list[LandedFile], parquet_dir: Path) -> list[Normalis
         for i, landed in enumerate(files)
     ]
     return stack_files(read, parquet_dir)
+
+
+def read_landed(landed: LandedFile) -> ReadResult:
+    """The reader's tables; any failure becomes a ReaderError that names the landed file."""
+    try:
+        return landed.spec.read(landed.path, landed.vintage)
+    except ReaderError:
+        raise
+    except (ValueError, KeyError, IndexError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        # a reader met something its checks did not foresee: still one line naming the file
+        raise ReaderError(
+            landed.path, f"could not be read ({exc.__class__.__name__}: {exc})"
+        ) from exc

@@ -60,9 +60,13 @@ class RunLockedError(RuntimeError):
 def run_lock(out_dir: Path) -> Iterator[None]:
     """Refuse a second run on the same output while one is running (an OS lock: freed on exit,
     even if the first run is killed)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / ".run.lock"
-    handle = path.open("a+", encoding="utf-8")
+    try:  # the first write of a run: an output folder we cannot write to fails here, at once
+        out_dir.mkdir(parents=True, exist_ok=True)
+        handle = path.open("a+", encoding="utf-8")
+    except OSError as exc:
+        reason = exc.strerror or exc.__class__.__name__
+        raise PublishError(f"{out_dir}: cannot write to the output folder ({reason})") from exc
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

@@ -101,10 +101,15 @@ def write_text(path: Path, text: str) -> None:
     """Write atomically (a reader never sees half a page)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
-    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-        fh.write(text)
-    os.chmod(tmp, PUBLISHED_MODE)
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.chmod(tmp, PUBLISHED_MODE)
+        os.replace(tmp, path)
+    except OSError as exc:  # a full disk: name the page, leave no half-written temporary file
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc
 
 
 # ---------------------------------------------------------------------------------------------

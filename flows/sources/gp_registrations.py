@@ -25,6 +25,7 @@ import csv
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -43,9 +44,14 @@ from flows.sources.base import (
     ReaderError,
     ReadResult,
     check_codes,
+    check_member,
+    check_size,
     clean_header,
+    decode_bytes,
+    looks_like_html,
     map_columns,
     mapped_names,
+    parse_count,
     parse_date,
     read_csv_table,
 )
@@ -129,7 +135,7 @@ def read_prac_all(path: Path) -> ReadResult:
         path,
         PRAC_ALL_COLUMNS,
         member_pattern=r"gp-reg-pat-prac-all.*\.csv$",
-        numbers=("registered_patients",),
+        counts=("registered_patients",),
         dates=("extract_date",),
     )
     cols = table.columns
@@ -177,6 +183,16 @@ def read_prac_map(path: Path) -> ReadResult:
     check_codes(cols["icb_code"], ICB_CODE, where, mapped["icb_code"])
     check_codes(cols["region_code"], REGION_CODE, where, "COMM_REGION_CODE")
     extract_date = _one_date(set(cols["extract_date"]), where)
+    first: dict[str, int] = {}
+    for row, (code, pcn) in enumerate(zip(cols["practice_code"], cols["pcn_code"], strict=True), 2):
+        if code in first:  # one PCN per practice: a second row would put it in two PCNs at once
+            earlier = cols["pcn_code"][first[code] - 2]
+            raise ReaderError(
+                where,
+                f"row {row}: practice {code} is mapped again (PCN {pcn}; row {first[code]}: PCN "
+                f"{earlier}): expected one row per practice",
+            )
+        first[code] = row
     n = len(cols["practice_code"])
     data = {name: cols.get(name, [None] * n) for name in PRAC_MAP_SCHEMA.names}
     return ReadResult(
@@ -191,38 +207,40 @@ def read_prac_map(path: Path) -> ReadResult:
 
 @contextmanager
 def _open_text(path: Path, member_pattern: str, encoding: str) -> Iterator[tuple[TextIO, str]]:
-    """A text stream over a plain CSV or the one matching zip member (never read whole)."""
+    """A text stream over a plain CSV or the one matching zip member (never read whole),
+    after the same size, encoding and error-page checks as every other reader."""
     if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as zf:
-            names = [n for n in zf.namelist() if re.search(member_pattern, Path(n).name, re.I)]
-            if len(names) != 1:
-                wanted = f"expected one member matching {member_pattern!r}"
-                raise ReaderError(path, f"{wanted}, found {names or 'none'}")
-            with zf.open(names[0]) as raw:
-                yield io.TextIOWrapper(raw, encoding=encoding, newline=""), f"{path}!{names[0]}"
+        try:
+            with zipfile.ZipFile(path) as zf:
+                names = [n for n in zf.namelist() if re.search(member_pattern, Path(n).name, re.I)]
+                if len(names) != 1:
+                    wanted = f"expected one member matching {member_pattern!r}"
+                    raise ReaderError(path, f"{wanted}, found {names or 'none'}")
+                location = f"{path}!{names[0]}"
+                check_member(path, zf.getinfo(names[0]))
+                with zf.open(names[0]) as raw:
+                    _check_head(raw.peek(4096)[:4096], location)
+                    yield io.TextIOWrapper(raw, encoding=encoding, newline=""), location
+        except (zipfile.BadZipFile, EOFError, zlib.error) as exc:
+            raise ReaderError(path, f"a damaged zip archive ({exc})") from exc
     else:
+        check_size(path)
+        with path.open("rb") as raw:
+            _check_head(raw.read(4096), str(path))
         with path.open(encoding=encoding, newline="") as text:
             yield text, str(path)
 
 
+def _check_head(head: bytes, location: str) -> None:
+    if looks_like_html(head):
+        raise ReaderError(location, "an HTML page (a publisher's error page?), not a CSV file")
+    decode_bytes(head[: head.rfind(b"\n") + 1] or head[:0], location)  # UTF-16, NUL bytes
+
+
 def _patients(value: str, location: str, row: int) -> int | None:
-    """A count as published: `123`, blank (missing) or a whole decimal `123.0`."""
-    try:
-        return int(value)
-    except ValueError:
-        pass
-    text = value.strip()
-    if not text:
-        return None
-    try:
-        number = float(text)
-    except ValueError:
-        number = float("nan")
-    if number != number or number != int(number):
-        raise ReaderError(
-            location, f"row {row}, column NUMBER_OF_PATIENTS: {text!r} is not a whole number"
-        )
-    return int(number)
+    """A count as published: `123`, blank (missing) or a whole decimal `123.0`; never negative."""
+    number = parse_count(value, location, "NUMBER_OF_PATIENTS", row)
+    return None if number is None else int(number)
 
 
 @dataclass
@@ -268,6 +286,10 @@ def _read_gp_rows(path: Path, encoding: str) -> _GpRows:
                 )
             org_type = row[i_type]
             if org_type != "GP":
+                if [clean_header(c) for c in row] == header:
+                    raise ReaderError(
+                        location, f"row {number} repeats the header row (two files joined?)"
+                    )
                 org_types[org_type] = org_types.get(org_type, 0) + 1
                 continue
             raw_date = row[i_date]
@@ -276,10 +298,13 @@ def _read_gp_rows(path: Path, encoding: str) -> _GpRows:
             add_code(row[i_code])
             add_sex(row[i_sex])
             add_age(row[i_age])
-            try:
-                add_count(int(row[i_n]))
-            except ValueError:
-                add_count(_patients(row[i_n], location, number))
+            count = row[i_n]
+            # the fast path takes plain ASCII digits only: int() would also take '-5', ' 5',
+            # '1_000' and non-ASCII digits
+            if count.isdigit() and count.isascii():
+                add_count(int(count))
+            else:
+                add_count(_patients(count, location, number))
             add_row(number)
         org_types["GP"] = len(seen.codes)
     return seen
@@ -292,6 +317,8 @@ def read_quin_age(path: Path) -> ReadResult:
     except UnicodeDecodeError:
         seen = _read_gp_rows(path, "cp1252")
     location = seen.location
+    if not seen.codes and not seen.org_types.keys() - {"GP"}:
+        raise ReaderError(location, "a header but no data rows (an empty or truncated download?)")
     if not seen.codes:
         raise ReaderError(location, f"no ORG_TYPE GP rows; org types were {sorted(seen.org_types)}")
     practice = re.compile(PRACTICE_CODE)
@@ -312,6 +339,16 @@ def read_quin_age(path: Path) -> ReadResult:
             f"row {seen.rows[bad]}, column AGE_GROUP_5: {seen.ages[bad]!r} is not an age band "
             "like 0_4, 95+ or ALL",
         )
+    first: dict[tuple[str, str, str], int] = {}
+    for key in zip(seen.codes, seen.sexes, seen.ages, strict=True):
+        if key in first:
+            row = seen.rows[len(first)]
+            raise ReaderError(
+                location,
+                f"row {row}: practice {key[0]} sex {key[1]} age {key[2]} repeats row "
+                f"{seen.rows[first[key]]}: expected one row each",
+            )
+        first[key] = len(first)
     extract_date = _one_date(set(seen.dates.values()), location)
     n = len(seen.codes)
     data = {

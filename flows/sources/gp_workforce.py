@@ -40,10 +40,14 @@ from flows.sources.base import (
     ReaderError,
     ReadResult,
     check_codes,
+    check_member,
+    check_size,
+    clean_text,
     decode_bytes,
     map_columns,
     mapped_names,
     read_csv_rows,
+    to_float,
 )
 
 SOURCE = "gp_workforce"
@@ -166,6 +170,7 @@ def _raw_file(path: Path, vintage: str | None) -> tuple[bytes, str, str]:
                 "cannot tell the month: expected a name like "
                 "'1 General Practice – May 2026 Practice Level - Detailed.csv'",
             )
+        check_size(path)
         return path.read_bytes(), str(path), period
     with zipfile.ZipFile(path) as zf:
         members = {n: p for n in zf.namelist() if (p := period_from_name(n)) is not None}
@@ -181,6 +186,7 @@ def _raw_file(path: Path, vintage: str | None) -> tuple[bytes, str, str]:
                 f"{sorted(members) or 'none'} among {zf.namelist()}",
             )
         name, period = members.popitem()
+        check_member(path, zf.getinfo(name))
         return zf.read(name), f"{path}!{name}", period
 
 
@@ -199,13 +205,14 @@ def _numbers(
             markers["blank"] += 1
             parsed.append(None)
             continue
-        try:
-            parsed.append(float(text))
-        except ValueError as exc:
+        number = to_float(text)
+        if number is None or number < 0:  # headcounts, FTE and patients are never negative
             raise ReaderError(
                 location,
-                f"row {row}, column {published}: {text!r} is not a number, 'NA' or 'ND'",
-            ) from exc
+                f"row {row}, column {published}: {text!r} is not a number (0 or more), "
+                "'NA' or 'ND'",
+            )
+        parsed.append(number)
     return parsed, markers
 
 
@@ -233,7 +240,7 @@ def read(path: Path, vintage: str | None = None) -> ReadResult:
         published = header[index]
         values = [row[index] for row in rows]
         if spec in TEXT_COLUMNS:
-            data[spec.name] = [v.strip() or None for v in values]
+            data[spec.name] = [clean_text(v) for v in values]
             counts = Counter(
                 v or "blank" for v in data[spec.name] if v in (None, UNALIGNED, *MARKERS)
             )

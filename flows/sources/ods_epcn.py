@@ -22,12 +22,17 @@ import openpyxl
 import pyarrow as pa
 
 from flows.sources.base import (
+    MAX_READ_BYTES,
     PCN_CODE,
     PRACTICE_CODE,
     ColumnSpec,
     ReaderError,
     ReadResult,
+    check_member,
+    check_size,
     clean_header,
+    clean_text,
+    looks_like_html,
     map_columns,
     mapped_names,
     parse_date,
@@ -76,19 +81,29 @@ _VINTAGE = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 def _text(value: object) -> str | None:
     if value is None:
         return None
-    text = str(value).strip()
-    return text or None
+    return clean_text(str(value))
 
 
 def _open_workbook(path: Path) -> openpyxl.Workbook:
+    check_size(path)
     data = path.read_bytes()
+    if looks_like_html(data):
+        raise ReaderError(path, "an HTML page (a publisher's error page?), not an xlsx workbook")
     if zipfile.is_zipfile(io.BytesIO(data)):
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             if "[Content_Types].xml" not in zf.namelist():  # the ODS epcn.zip wraps the xlsx
                 members = [n for n in zf.namelist() if n.lower().endswith("epcn.xlsx")]
                 if len(members) != 1:
                     raise ReaderError(path, f"expected one ePCN.xlsx inside, found {zf.namelist()}")
+                check_member(path, zf.getinfo(members[0]))
                 data = zf.read(members[0])
+        with zipfile.ZipFile(io.BytesIO(data)) as workbook:
+            # the workbook's own parts: a sheet that unpacks past the limit is a zip bomb
+            unpacked = sum(info.file_size for info in workbook.infolist())
+            if unpacked > MAX_READ_BYTES:
+                raise ReaderError(
+                    path, f"the workbook unpacks to {unpacked:,} bytes (limit {MAX_READ_BYTES:,})"
+                )
     try:
         return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises several types for a file that is not xlsx

@@ -25,6 +25,7 @@ from flows.sources.base import (
     ReaderError,
     ReadResult,
     decode_bytes,
+    looks_like_html,
     parse_date,
     read_member_bytes,
 )
@@ -155,6 +156,8 @@ def read(path: Path, vintage: str | None = None) -> ReadResult:
     """Read epraccur.csv, or the ODS epraccur.zip holding it; `vintage` is the landing month."""
     raw, location = read_member_bytes(path, r"^epraccur\.csv$")
     text, _ = decode_bytes(raw, location)
+    if looks_like_html(text):
+        raise ReaderError(location, "an HTML page (a publisher's error page?), not a CSV file")
     rows = _rows(text, location)
 
     def field(number: int) -> list[tuple[int, str]]:

@@ -15,6 +15,7 @@ Rules (written here once, applied by the reader, true for every real file):
 - FTE is published as `1`, `0.5`, `0.533333333` or `14.12666667`; it is kept as published,
   including values above 1 (staff records up to 2; contracted services up to 14.13) and 0
   (10 records in Mar 2020, none later);
+- an FTE above 50 on one record (MAX_RECORD_FTE) is refused: the largest seen is 14.13;
 - a negative FTE (-0.026666667, on one or two records a file from Sep 2021 to Sep 2022) is not a
   real contract: it is set to missing and flagged in `is_negative_fte`, never summed;
 - a blank FTE (none seen so far) is missing, not zero;
@@ -44,6 +45,9 @@ from flows.sources.base import (
 )
 
 SOURCE = "pcn_workforce"
+# No record can be this many full-time equivalents: the largest seen (2020-2026) is a contracted
+# service of 14.13. A figure above it is a broken file, not a big team.
+MAX_RECORD_FTE = 50.0
 
 COLUMNS = (
     ColumnSpec("data_source", ("Data_source",)),
@@ -108,6 +112,14 @@ def read(path: Path) -> ReadResult:
     census = _census_end(*censuses.pop(), table.location)
     n = len(cols["pcn_code"])
     fte = cols["fte"]
+    too_big = [(row, v) for row, v in enumerate(fte, 2) if v is not None and v > MAX_RECORD_FTE]
+    if too_big:
+        shown = ", ".join(f"row {r}: {v:g}" for r, v in too_big[:5])
+        raise ReaderError(
+            table.location,
+            f"column FTE: {len(too_big)} value(s) above {MAX_RECORD_FTE:g} for one record "
+            f"({shown})",
+        )
     negative = [v is not None and v < 0 for v in fte]
     data = {
         "census_date": [census] * n,

@@ -26,7 +26,7 @@ from flows.sources.base import (
     ReaderError,
     ReadResult,
     check_codes,
-    parse_number,
+    parse_count,
     read_csv_table,
 )
 
@@ -83,14 +83,10 @@ def _check_name_year(path: Path, end: date, location: str) -> None:
 
 
 def _whole_numbers(values: list[str | None], location: str, column: str) -> list[float | None]:
-    """Counts written as `95` or `95.0`; a fraction or text names the row and column."""
-    numbers: list[float | None] = []
-    for row, value in enumerate(values, start=2):
-        number = parse_number(value or "", location, column, row)
-        if number is not None and number != int(number):
-            raise ReaderError(location, f"row {row}, column {column}: {value!r} is not a count")
-        numbers.append(number)
-    return numbers
+    """Counts written as `95` or `95.0`; a fraction, a negative or text names the row and column."""
+    return [
+        parse_count(value or "", location, column, row) for row, value in enumerate(values, start=2)
+    ]
 
 
 def read(path: Path, vintage: str) -> ReadResult:

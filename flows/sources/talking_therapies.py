@@ -34,6 +34,7 @@ from flows.sources.base import (
     ReaderError,
     ReadResult,
     read_csv_table,
+    to_float,
 )
 
 SOURCE = "talking_therapies"
@@ -127,14 +128,14 @@ def _parse_value(
         return None, False
     if text in SUPPRESSED:
         return None, True
-    try:
-        return float(text), False
-    except ValueError as exc:
+    number = to_float(text)
+    if number is None:
         raise ReaderError(
             location,
             f"row {row}, column {column}: {text!r} is not a number or a suppression marker "
             f"({', '.join(sorted(SUPPRESSED))})",
-        ) from exc
+        )
+    return number, False
 
 
 def _check_codes_by_row(

@@ -126,10 +126,14 @@ workforce_counts as (
 
 -- GP FTE per registered patient (practice workforce: numerator and denominator from the same
 -- file, over practices with a GP figure, as the publisher computes its own rates) --------------
-gp_workforce as (
+gp_workforce_release as (
     select * from {{ ref('stg_gp_workforce__practice_ftes') }}
-    where total_gp_fte is not null and total_patients > 0
     qualify vintage = max(vintage) over ()
+),
+
+gp_workforce as (
+    select * from gp_workforce_release
+    where total_gp_fte is not null and total_patients > 0
 ),
 
 gp_fte as (
@@ -162,7 +166,9 @@ gp_workforce_counts as (
             cast(vintage || '-01' as date) as period_start,
             last_day(cast(vintage || '-01' as date)) as period_end,
             source_status,
-        from gp_workforce
+        -- the release, not only its practices with a figure: a file whose every GP FTE is 'NA'
+        -- still gives England (and so every PCN) a "not available" row for its month
+        from gp_workforce_release
         limit 1
     ) as census
 ),

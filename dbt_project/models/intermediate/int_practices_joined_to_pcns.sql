@@ -69,6 +69,11 @@ from_epcn as (
     left join sub_icb_geography as geo on spells.practice_sub_icb_code = geo.sub_icb_code
     where spells.start_date <= {{ reference_date() }}
         and (spells.end_date is null or spells.end_date >= {{ reference_date() }})
+    -- a practice in two PCNs at once (overlapping spells: 7 in the real Jan 2025 file) belongs to
+    -- the latest-starting one, as in the trend (int_workforce_trend_counts)
+    qualify row_number() over (
+        partition by spells.practice_code order by spells.start_date desc, spells.pcn_code
+    ) = 1
 )
 
 select * from from_map where (select membership_source from chosen) = 'gp_registrations'
