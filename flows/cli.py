@@ -118,7 +118,11 @@ def run(
     from flows.pipeline import months_between
     from flows.settings import get_settings
 
-    log_file = _log_to_file(out or get_settings().out_dir)
+    root = out or get_settings().out_dir
+    try:
+        log_file = _log_to_file(root)
+    except OSError as exc:  # checked before anything runs: nothing can be published there
+        _fail(f"{root}: cannot write to the output folder ({exc.strerror})")
     typer.echo(f"log: {log_file}", err=True)
     try:
         periods: list[str | None] = (

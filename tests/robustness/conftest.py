@@ -160,9 +160,11 @@ def run_cli(*args: str):
 
 
 def one_line_error(result) -> str:
-    """The CLI's failure: exit 1 and one line on stderr; returns that line."""
+    """The CLI's failure: exit 1, no traceback on the terminal, and stderr ending in one line
+    of reason (after the run's progress lines); returns that line."""
     assert result.exit_code == 1, (result.exit_code, result.output, result.exception)
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("pcn-benchmark: error: ")
-    return lines[0]
+    errors = [line for line in lines if line.startswith("pcn-benchmark: error: ")]
+    assert len(errors) == 1 and lines[-1] == errors[0], result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    return errors[0]
