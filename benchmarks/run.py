@@ -5,7 +5,7 @@
 2. Runs the real CLI, `pcn-benchmark run --data-dir ZONE --out OUT --period P`, as a child
    process measured from outside (benchmarks/measure.py): per stage wall, CPU and peak RSS of the
    whole process tree. Stage lengths are the pipeline's own (manifest.json `stage_timings_s`);
-   each stage window ends where Prefect logs its last task of the stage finishing.
+   each stage window ends where the pipeline logs the stage's end (event=stage_end).
 3. Runs it again on unchanged inputs (rerun_wall_s).
 4. Runs the same job bare (benchmarks/bare.py: readers, the SQL dbt compiled, the templates;
    no Prefect, dbt or GX) and gives pipeline / bare.
@@ -40,14 +40,14 @@ from generate import build_zone, landed_bytes  # noqa: E402
 from measure import ChildRun, cpu_count, run_measured  # noqa: E402
 
 STAGES = ("land", "dbt", "validate", "html", "national_pdf", "pcn_pdfs")
-# stage -> (the pipeline's stage_timings_s keys summed, Prefect task names whose last end ends it)
-PIPELINE_STAGES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "land": (("land", "normalise"), ("land_sources", "normalise_inputs")),
-    "dbt": (("dbt",), ("build_models",)),
-    "validate": (("validate_inputs", "validate_marts"), ("validate_inputs", "validate_marts")),
-    "html": (("html",), ("render_pcn_pages", "render_site_pages", "write_downloads")),
-    "national_pdf": (("national_pdf",), ("render_report_pdf",)),
-    "pcn_pdfs": (("pcn_pdfs",), ("render_pcn_pdfs",)),
+# stage -> the pipeline's stage_timings_s keys it sums (the last one's end event ends it)
+PIPELINE_STAGES: dict[str, tuple[str, ...]] = {
+    "land": ("land", "normalise"),
+    "dbt": ("dbt",),
+    "validate": ("validate_inputs", "validate_marts"),
+    "html": ("html",),
+    "national_pdf": ("national_pdf",),
+    "pcn_pdfs": ("pcn_pdfs",),
 }
 TARGETS = {
     "total_wall_s": 60.0,
@@ -56,8 +56,8 @@ TARGETS = {
     "ratio": 1.5,
     "scaling": 4.0,  # 24 / 6 periods: linear or better
 }
-# Prefect's console log: "12:00:01.234 | INFO    | Task run 'land_sources-7a1' - Finished in ..."
-TASK_FINISHED = re.compile(r"Task run '(?P<task>[A-Za-z0-9_]+?)-[0-9a-z]+' - Finished in state")
+# the pipeline's structured console line: "12:00:01 event=stage_end stage=dbt status=ok ..."
+STAGE_END = re.compile(r"event=stage_end stage=(?P<stage>[a-z_]+)")
 
 
 def venv_bin(name: str) -> str:
@@ -151,12 +151,12 @@ def pipeline_stages(result: ChildRun, manifest: dict) -> dict[str, dict | None]:
     timings: dict[str, float] = manifest.get("stage_timings_s", {})
     finished: dict[str, float] = {}
     for t, line in result.output:
-        if m := TASK_FINISHED.search(line):
-            finished[m.group("task")] = t  # the last task run of a name ends last
+        if m := STAGE_END.search(line):
+            finished[m.group("stage")] = t
     stages: dict[str, dict | None] = {}
-    for stage, (keys, tasks) in PIPELINE_STAGES.items():
+    for stage, keys in PIPELINE_STAGES.items():
         seconds = [timings[k] for k in keys if k in timings]
-        ends = [finished[t] for t in tasks if t in finished]
+        ends = [finished[k] for k in keys if k in finished]
         if not seconds:
             stages[stage] = None
             continue
