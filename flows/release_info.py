@@ -43,6 +43,15 @@ def vintage_label(source: str, vintage: str) -> str:
     return period_label(vintage)
 
 
+def _tally(counts: dict[str, Any], result: CheckResult) -> None:
+    """Count one check into a source's or a suite's run / passed / warnings / critical."""
+    counts["run"] += 1
+    if result.success:
+        counts["passed"] += 1
+    else:
+        counts["warnings" if result.severity == "warning" else "critical"] += 1
+
+
 def quality_summary(
     inputs: list[NormalisedInput],
     results: list[CheckResult],
@@ -72,11 +81,8 @@ def quality_summary(
         )
         if r.suite not in s["suites"]:
             s["suites"].append(r.suite)
-        s["run"] += 1
-        if r.success:
-            s["passed"] += 1
-        else:
-            s["warnings" if r.severity == "warning" else "critical"] += 1
+        _tally(s, r)
+        if not r.success:
             s["failures"].append(r.as_dict())
     by_product: dict[tuple[str, str], list[NormalisedInput]] = {}
     for i in sorted(inputs, key=lambda i: i.vintage):
@@ -95,11 +101,7 @@ def quality_summary(
         t = suites.setdefault(
             r.suite, {"suite": r.suite, "run": 0, "passed": 0, "warnings": 0, "critical": 0}
         )
-        t["run"] += 1
-        if r.success:
-            t["passed"] += 1
-        else:
-            t["warnings" if r.severity == "warning" else "critical"] += 1
+        _tally(t, r)
     unknown = []
     for table in (
         "talking_therapies__monthly_unknown_group_types",
