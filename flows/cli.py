@@ -102,8 +102,21 @@ def run(
     release_date: Annotated[
         str | None, typer.Option(help="Release date YYYY-MM-DD (default: from the period)")
     ] = None,
+    republish: Annotated[
+        bool,
+        typer.Option(
+            "--republish",
+            help="Rebuild the period the site shows if a landed file it used was revised "
+            "(nothing to do otherwise)",
+        ),
+    ] = False,
     force: Annotated[
-        bool, typer.Option("--force", help="Ignore cached work: re-read every landed file")
+        bool,
+        typer.Option(
+            "--force",
+            help="Ignore cached work: rebuild even if this period is already published from the "
+            "same inputs, and re-read every landed file",
+        ),
     ] = False,
 ) -> None:
     """Run the whole job: land, validate, build, render and publish one period (or a range)."""
@@ -113,6 +126,8 @@ def run(
         _fail("--from and --to go together")
     if period is not None and from_period is not None:
         _fail("give either --period or --from/--to, not both")
+    if republish and (period is not None or from_period is not None):
+        _fail("--republish takes the published period; give no --period or --from/--to")
     if from_period is not None and release_date is not None:
         _fail("--release-date applies to one period; each month of a range gets its own")
     from flows.pipeline import months_between
@@ -131,7 +146,9 @@ def run(
     except ValueError as exc:
         _fail(str(exc))
     for one in periods:
-        summary = _run_one(one, data_dir, out, pcn, release_date, force, in_range=len(periods) > 1)
+        summary = _run_one(
+            one, data_dir, out, pcn, release_date, force, republish, in_range=len(periods) > 1
+        )
         _print_summary(summary)
 
 
@@ -142,6 +159,7 @@ def _run_one(
     pcn: list[str] | None,
     release_date: str | None,
     force: bool,
+    republish: bool,
     in_range: bool,
 ) -> dict:
     """One period's publication; a failure stops here (a range stops at its first failure)."""
@@ -161,6 +179,7 @@ def _run_one(
             pcn_codes=pcn or None,
             release_date=release_date,
             force=force,
+            republish=republish,
         )
     except (
         LandingError,
@@ -177,10 +196,23 @@ def _run_one(
 
 
 def _print_summary(summary: dict) -> None:
-    typer.echo(
-        f"Published {summary['period']}: {summary['pcns_published']} PCNs, "
-        f"{summary['indicators']} indicators, {summary['pcn_pages']} PCN pages"
-    )
+    if summary.get("reused"):
+        typer.echo(
+            f"Unchanged {summary['period']}: release {summary['release_id']} was built from "
+            "these inputs and this code; it is published, nothing was rebuilt (--force rebuilds)"
+        )
+    else:
+        typer.echo(
+            f"Published {summary['period']}: {summary['pcns_published']} PCNs, "
+            f"{summary['indicators']} indicators, {summary['pcn_pages']} PCN pages"
+        )
+    if summary.get("replaces"):
+        changed = summary["replaces"]["changed_inputs"]
+        what = ", ".join(f"{c['source']} {c['vintage']} {c['file']} {c['change']}" for c in changed)
+        typer.echo(
+            f"  republished: replaces {summary['replaces']['release_id']} "
+            f"({what or 'same inputs; code, tools or settings changed'})"
+        )
     typer.echo(f"  site:    {summary['site']}/index.html")
     typer.echo(f"  report:  {summary['site']}/report.pdf")
     typer.echo(f"  data:    {summary['site']}/data/indicators.csv")

@@ -38,7 +38,14 @@ from flows import (
 from flows.landing import LandedFile
 from flows.normalise import NormalisedInput
 from flows.release_info import default_release_date
-from flows.settings import Settings, get_settings
+from flows.settings import (
+    DBT_PROJECT_DIR,
+    EXPECTATIONS_DIR,
+    PROJECT_ROOT,
+    TEMPLATES_DIR,
+    Settings,
+    get_settings,
+)
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -74,17 +81,62 @@ def land_sources(data_dir: Path, period: str) -> list[LandedFile]:
     return selected
 
 
-def _code_fingerprint() -> str:
-    """A digest of the readers' code: a cached read is reused only by the code that made it."""
-    package = Path(__file__).resolve().parent
+def _digest_files(paths: list[Path]) -> str:
+    """A digest of files' names (relative to the project) and bytes."""
     digest = hashlib.sha256()
-    for path in sorted([*(package / "sources").rglob("*.py"), package / "normalise.py"]):
-        digest.update(path.relative_to(package).as_posix().encode())
+    for path in sorted(paths):
+        digest.update(path.relative_to(PROJECT_ROOT).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
+def _code_fingerprint() -> str:
+    """A digest of the readers' code: a cached read is reused only by the code that made it."""
+    package = Path(__file__).resolve().parent
+    return _digest_files([*(package / "sources").rglob("*.py"), package / "normalise.py"])
+
+
 READER_FINGERPRINT = _code_fingerprint()
+
+
+def _publication_code() -> str:
+    """A digest of everything that shapes a release: the flows, the dbt project, the suites and
+    the templates (dbt's own target/ and logs/ excluded)."""
+    files = [
+        *(PROJECT_ROOT / "flows").rglob("*.py"),
+        *(
+            p
+            for p in DBT_PROJECT_DIR.rglob("*")
+            if p.is_file()
+            and p.relative_to(DBT_PROJECT_DIR).parts[0] in {"models", "macros", "seeds", "tests"}
+        ),
+        *DBT_PROJECT_DIR.glob("*.yml"),
+        *(p for p in EXPECTATIONS_DIR.rglob("*") if p.is_file()),
+        *(p for p in TEMPLATES_DIR.rglob("*") if p.is_file()),
+    ]
+    return _digest_files([p for p in files if "__pycache__" not in p.parts])
+
+
+def publication_key(
+    settings: Settings,
+    period: str,
+    released: date,
+    pcn_codes: list[str] | None,
+    selected: list[LandedFile],
+) -> str:
+    """What a release depends on (DESIGN.md "Determinism"): the period and release date, the
+    landed files' checksums, the code, the tools and the site settings. Equal keys give equal
+    releases, so a run whose key is already published has nothing to do."""
+    parts = {
+        "period": period,
+        "release_date": released.isoformat(),
+        "pcn_codes": sorted(pcn_codes) if pcn_codes else None,
+        "inputs": sorted([f.source, f.product, f.vintage, f.path.name, f.sha256] for f in selected),
+        "code": _publication_code(),
+        "tools": _tool_versions(),
+        "site": [settings.site_title, settings.contact_email],
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
 def read_cache_key(landed: LandedFile) -> str:
@@ -247,6 +299,10 @@ class RunSummary:
     inputs: list[dict[str, Any]] = field(default_factory=list)
     """Each source product and vintage read, with its rows and status."""
     validation: dict[str, int] = field(default_factory=dict)
+    replaces: dict[str, Any] | None = None
+    """A republication: the release of the same period it replaces and the inputs that changed."""
+    reused: bool = False
+    """Nothing to do: a release with this run's publication key was already built."""
 
 
 def event(name: str, **fields: Any) -> None:
@@ -306,15 +362,14 @@ def _validation_counts(results: list[validate.CheckResult]) -> dict[str, int]:
 
 
 def _write_manifest(
-    release_dir: Path,
-    summary: RunSummary,
-    inputs: list[NormalisedInput],
-    results: list[validate.CheckResult],
+    release_dir: Path, summary: RunSummary, inputs: list[NormalisedInput], key: str
 ) -> None:
     manifest = {
         "run_id": summary.run_id,
         "release_id": summary.release_id,
         "period": summary.period,
+        "publication_key": key,
+        "replaces": summary.replaces,
         "inputs": [
             {
                 "source": i.source,
@@ -326,6 +381,7 @@ def _write_manifest(
                 "sha256": i.sha256,
                 "schema_version": i.schema_version,
                 "source_status": i.source_status,
+                "rows": sum(i.tables.values()),
             }
             for i in inputs
         ],
@@ -340,6 +396,73 @@ def _write_manifest(
         },
     }
     render.write_text(release_dir / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+
+
+def _published_period(out: Path) -> str | None:
+    """The period the site shows; None (the newest landed) when nothing is published yet."""
+    current = publish.current_release(out)
+    manifest = publish.read_manifest(current) if current else None
+    return manifest["period"] if manifest else None
+
+
+def _replaced_release(out: Path, period: str, selected: list[LandedFile]) -> dict | None:
+    """When the published release is of this period and was built differently (a publisher's
+    revision landed, or the code changed), this run republishes it: say what changed."""
+    current = publish.current_release(out)
+    manifest = publish.read_manifest(current) if current else None
+    if not manifest or manifest.get("period") != period:
+        return None
+    now = [
+        {
+            "source": f.source,
+            "product": f.product,
+            "vintage": f.vintage,
+            "path": str(f.path),
+            "sha256": f.sha256,
+        }
+        for f in selected
+    ]
+    return {
+        "release_id": manifest["release_id"],
+        "changed_inputs": publish.changed_inputs(manifest.get("inputs", []), now),
+    }
+
+
+def _reuse(out: Path, release: Path, timings: dict[str, float]) -> dict:
+    """Publish (or keep) a release already built from identical inputs and code: a rerun's
+    result without rebuilding it."""
+    manifest = publish.read_manifest(release)
+    assert manifest is not None  # find_release only returns releases with a manifest
+    _run("publish", timings, publish_release, out, release)
+    event("unchanged", period=manifest["period"], release=manifest["release_id"])
+    counts = manifest["counts"]
+    return asdict(
+        RunSummary(
+            run_id=manifest["run_id"],
+            release_id=manifest["release_id"],
+            period=manifest["period"],
+            release_dir=str(release),
+            site=str(out / "site"),
+            pcns_published=counts["pcns_published"],
+            pcn_pages=counts["pcn_pages"],
+            indicators=counts["indicators"],
+            indicator_rows=counts["indicator_rows"],
+            timings=timings,
+            inputs=[
+                {
+                    "source": i["source"],
+                    "product": i["product"],
+                    "vintage": i["vintage"],
+                    "rows": i.get("rows", 0),
+                    "status": i["source_status"],
+                    "file": Path(i["path"]).name,
+                }
+                for i in manifest["inputs"]
+            ],
+            validation=manifest["validation"],
+            reused=True,
+        )
+    )
 
 
 def _run(stage: str, timings: dict[str, float], fn: Callable[..., T], *args: Any) -> T:
@@ -366,13 +489,18 @@ def publish_benchmark(
     pcn_codes: list[str] | None = None,
     release_date: str | None = None,
     force: bool = False,
+    republish: bool = False,
 ) -> dict:
     """Publish the benchmark for one period from the landed inputs; returns a run summary.
-    `force` ignores cached reads of landed files."""
+    `force` rebuilds even when a release with the same inputs and code exists, and ignores
+    cached reads of landed files. `republish` takes the period the site shows (the daily
+    recheck: a revised input is republished, an unchanged period is left as it is)."""
     settings = get_settings()
     out = Path(out_dir) if out_dir else settings.out_dir
     try:
         with publish.run_lock(out):
+            if republish and period is None:
+                period = _published_period(out)
             summary = _publish(settings, period, data_dir, out, pcn_codes, release_date, force)
             publish.prune(out, settings.keep_releases)
     except Exception as exc:
@@ -426,6 +554,11 @@ def _publish(
     timings: dict[str, float] = {}
 
     selected = _run("land", timings, land_sources, data, period)
+    key = publication_key(settings, period, released, pcn_codes, selected)
+    reusable = None if force else publish.find_release(out, key)
+    if reusable is not None:
+        return _reuse(out, reusable, timings)
+    replaces = _replaced_release(out, period, selected)
     inputs = _run(
         "normalise", timings, normalise_inputs, selected, parquet_dir, publish.cache_dir(out), force
     )
@@ -502,8 +635,16 @@ def _publish(
             for i in inputs
         ],
         validation=_validation_counts(results),
+        replaces=replaces,
     )
-    _write_manifest(release_dir, summary, inputs, results)
+    if replaces:
+        event(
+            "republication",
+            period=period,
+            replaces=replaces["release_id"],
+            changed=len(replaces["changed_inputs"]),
+        )
+    _write_manifest(release_dir, summary, inputs, key)
     _run("publish", timings, publish_release, out, release_dir)
     return asdict(summary)
 
@@ -526,7 +667,20 @@ def serve_deployment(
 
     settings = get_settings()
     schedules = [Cron(cron or settings.schedule_cron, timezone=settings.schedule_timezone)]
-    event("serving", deployment=f"pcn-benchmark/{name}", cron=cron or settings.schedule_cron)
+    if settings.recheck_cron:
+        schedules.append(
+            Cron(
+                settings.recheck_cron,
+                timezone=settings.schedule_timezone,
+                parameters={"republish": True},
+            )
+        )
+    event(
+        "serving",
+        deployment=f"pcn-benchmark/{name}",
+        cron=cron or settings.schedule_cron,
+        recheck=settings.recheck_cron or "off",
+    )
     publish_benchmark.serve(
         name=name,
         schedules=schedules if schedule else None,

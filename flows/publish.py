@@ -8,6 +8,7 @@ does `<out>/site`, a symbolic link, switch to it by one atomic rename. A failed 
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -50,6 +51,57 @@ def publish(out_dir: Path, release_dir: Path) -> Path:
 def current_release(out_dir: Path) -> Path | None:
     site = out_dir / "site"
     return site.resolve() if site.is_symlink() else None
+
+
+def read_manifest(release: Path) -> dict | None:
+    """A release's manifest.json; None when it has none (a run killed before its end)."""
+    try:
+        return json.loads((release / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def find_release(out_dir: Path, key: str) -> Path | None:
+    """A kept, finished release built from exactly this publication key (the published one
+    first): a run with this key would rebuild it byte for byte."""
+    current = current_release(out_dir)
+    releases = sorted((out_dir / "releases").glob("*"), key=lambda p: p.name, reverse=True)
+    for release in ([current] if current else []) + releases:
+        manifest = read_manifest(release)
+        if manifest and manifest.get("publication_key") == key:
+            return release
+    return None
+
+
+def changed_inputs(before: list[dict], now: list[dict]) -> list[dict]:
+    """Input files that differ between two releases of a period: revised (same source, product,
+    vintage and name, new sha256), added or dropped."""
+
+    def by_file(inputs: list[dict]) -> dict[tuple, str]:
+        return {
+            (i["source"], i["product"], i["vintage"], Path(i["path"]).name): i["sha256"]
+            for i in inputs
+        }
+
+    old, new = by_file(before), by_file(now)
+    changes = []
+    for key in sorted(old.keys() | new.keys()):
+        if old.get(key) == new.get(key):
+            continue
+        change = "revised" if key in old and key in new else "added" if key in new else "dropped"
+        source, product, vintage, name = key
+        changes.append(
+            {
+                "source": source,
+                "product": product,
+                "vintage": vintage,
+                "file": name,
+                "change": change,
+                "sha256_before": old.get(key),
+                "sha256_now": new.get(key),
+            }
+        )
+    return changes
 
 
 class RunLockedError(RuntimeError):

@@ -14,8 +14,14 @@ ARTIFACT_KEY = "pcn-benchmark-run"
 def run_markdown(summary: dict[str, Any]) -> str:
     v = summary["validation"]
     gate = "passed" if not v.get("critical_failures") else "refused"
+    if summary.get("reused"):
+        outcome = "unchanged (already published from these inputs; nothing rebuilt)"
+    elif summary.get("replaces"):
+        outcome = "republished"
+    else:
+        outcome = "published"
     lines = [
-        f"# PCN benchmark {summary['period']}: published",
+        f"# PCN benchmark {summary['period']}: {outcome}",
         "",
         f"- release: `{summary['release_id']}`",
         f"- site: `{summary['site']}` -> `{summary['release_dir']}`",
@@ -34,6 +40,7 @@ def run_markdown(summary: dict[str, Any]) -> str:
             for i in summary["inputs"]
         ),
         "",
+        *_republication_lines(summary.get("replaces")),
         "## Timings",
         "",
         "| stage | seconds |",
@@ -42,6 +49,28 @@ def run_markdown(summary: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _republication_lines(replaces: dict[str, Any] | None) -> list[str]:
+    if not replaces:
+        return []
+    changed = replaces["changed_inputs"]
+    return [
+        "## Republication",
+        "",
+        f"Replaces release `{replaces['release_id']}` of the same period; "
+        + (
+            f"{len(changed)} input file(s) changed:"
+            if changed
+            else "the inputs are the same (the code, tools or settings changed)."
+        ),
+        "",
+        *(
+            f"- {c['source']} {c['product']} {c['vintage']} `{c['file']}`: {c['change']}"
+            for c in changed
+        ),
+        "",
+    ]
 
 
 def failure_markdown(period: str, out: str, error: str, reason: str) -> str:

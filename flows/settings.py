@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     """When `serve` runs the flow: 06:00 on the 20th, after the publishers' usual release days
     (registrations and workforce in the first half of the month)."""
     schedule_timezone: str = "Europe/London"
+    recheck_cron: str | None = "0 7 * * *"
+    """When `serve` rechecks the published period (daily at 07:00): a publisher's revision of a
+    file it used is republished; unchanged, the run ends in seconds. Empty: no recheck."""
     expected_by_day: int = 20
     """Day of the month by which each watched source should have published (check-sources)."""
     source_lag_months: dict[str, int] = {

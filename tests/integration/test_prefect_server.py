@@ -109,7 +109,9 @@ TRIGGER = """
     from prefect.client.orchestration import get_client
     from prefect.deployments import run_deployment
 
-    run = run_deployment("{name}", parameters={{"period": "{period}"}}, timeout=900)
+    run = run_deployment(
+        "{name}", parameters={{"period": "{period}", "force": {force}}}, timeout=900
+    )
     with get_client(sync_client=True) as client:
         artifacts = client.read_artifacts()
     mine = [a for a in artifacts if a.flow_run_id == run.id]
@@ -176,7 +178,7 @@ def test_a_served_deployment_runs_through_the_api_and_reruns_identically(
         deployed = _client(server, DEPLOYED.format(name=DEPLOYMENT))
         assert deployed["parameters"]["out_dir"] == str(out.resolve())
 
-        first = _client(server, TRIGGER.format(name=DEPLOYMENT, period=FIXTURE_PERIOD))
+        first = _client(server, TRIGGER.format(name=DEPLOYMENT, period=FIXTURE_PERIOD, force=False))
         assert first["state"] == "COMPLETED", (tmp_path / "serve.log").read_text()[-3000:]
         [artifact] = [a for a in first["artifacts"] if a["key"] == "pcn-benchmark-run"]
         assert artifact["type"] == "markdown"
@@ -186,8 +188,19 @@ def test_a_served_deployment_runs_through_the_api_and_reruns_identically(
         first_release = site.resolve()
         assert (site / "index.html").is_file() and (site / "report.pdf").is_file()
 
-        second = _client(server, TRIGGER.format(name=DEPLOYMENT, period=FIXTURE_PERIOD))
+        # unchanged inputs and code: the scheduled rerun has nothing to rebuild
+        second = _client(
+            server, TRIGGER.format(name=DEPLOYMENT, period=FIXTURE_PERIOD, force=False)
+        )
         assert second["state"] == "COMPLETED"
+        [artifact] = [a for a in second["artifacts"] if a["key"] == "pcn-benchmark-run"]
+        assert f"PCN benchmark {FIXTURE_PERIOD}: unchanged" in artifact["data"]
+        assert site.resolve() == first_release
+        assert [p.name for p in (out / "releases").iterdir()] == [first_release.name]
+
+        # forced: rebuilt from scratch, byte-identical
+        third = _client(server, TRIGGER.format(name=DEPLOYMENT, period=FIXTURE_PERIOD, force=True))
+        assert third["state"] == "COMPLETED"
         second_release = site.resolve()
         assert second_release != first_release  # a new release, switched to
         before, after = _release_files(first_release), _release_files(second_release)
@@ -220,7 +233,7 @@ def test_a_killed_run_leaves_the_publication_and_a_second_run_is_refused(
     snapshot = _release_files(published)
 
     first = subprocess.Popen(
-        command,
+        [*command, "--force"],  # the same inputs are published: only a forced run rebuilds
         env=server,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

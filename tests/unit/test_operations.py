@@ -115,3 +115,28 @@ def test_check_sources_names_an_unknown_watched_source(monkeypatch: pytest.Monke
     result = CliRunner().invoke(app, ["check-sources", "--today", "2026-07-25"])
     assert result.exit_code == 1
     assert "unknown source(s): gp_registration" in result.output
+
+
+def test_republish_takes_the_published_period_only():
+    result = CliRunner().invoke(app, ["run", "--republish", "--period", "2026-01"])
+    assert result.exit_code == 1 and "--republish takes the published period" in result.output
+
+
+def test_serve_schedules_the_monthly_run_and_a_daily_recheck(monkeypatch: pytest.MonkeyPatch):
+    from flows import pipeline
+    from flows.settings import get_settings
+
+    served: dict = {}
+    monkeypatch.setattr(pipeline.publish_benchmark, "serve", lambda **kw: served.update(kw))
+    pipeline.serve_deployment("monthly", None, FIXTURE_LANDING, Path("out"))
+    monthly, recheck = served["schedules"]
+    settings = get_settings()
+    assert monthly.cron == settings.schedule_cron == "0 6 20 * *" and not monthly.parameters
+    assert recheck.cron == "0 7 * * *" and recheck.parameters == {"republish": True}
+    assert served["parameters"]["data_dir"] == str(FIXTURE_LANDING.resolve())
+
+    monkeypatch.setenv("PCN_BENCHMARK_RECHECK_CRON", "")
+    served.clear()
+    pipeline.serve_deployment("monthly", "0 5 21 * *", FIXTURE_LANDING, Path("out"))
+    [only] = served["schedules"]
+    assert only.cron == "0 5 21 * *"
