@@ -270,3 +270,96 @@ def test_a_killed_run_leaves_the_publication_and_a_second_run_is_refused(
     assert _release_files(published) == snapshot
     with publish.run_lock(out):  # the killed run's lock went with it
         pass
+
+
+SCHEDULES = """
+    import json
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        d = client.read_deployment_by_name("{name}")
+        schedules = client.read_deployment_schedules(d.id)
+    print(json.dumps({{
+        "pool": d.work_pool_name,
+        "parameters": d.parameters,
+        "schedules": [
+            {{"cron": s.schedule.cron, "timezone": s.schedule.timezone, "parameters": s.parameters}}
+            for s in schedules
+        ],
+    }}))
+"""
+
+SUBMIT = """
+    import json
+    from prefect.deployments import run_deployment
+
+    run = run_deployment(
+        "{name}",
+        parameters={{"period": "{period}", "data_dir": "{data}", "out_dir": "{out}"}},
+        timeout=0,
+    )
+    print(json.dumps({{"id": str(run.id)}}))
+"""
+
+STATE = """
+    import json
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run("{run_id}")
+    print(json.dumps({{"state": run.state.type.value}}))
+"""
+
+
+def test_prefect_yaml_deploys_to_a_process_work_pool_that_runs_it(
+    server: dict[str, str], tmp_path: Path
+):
+    """The README's work-pool path: `prefect deploy --all` from prefect.yaml, a process worker
+    picks the run up and publishes."""
+    env = {**server, "PCN_BENCHMARK_HOME": str(ROOT), "PATH": f"{BIN}:{os.environ['PATH']}"}
+
+    def prefect(*args: str) -> None:
+        done = subprocess.run(
+            [str(BIN / "prefect"), "--no-prompt", *args],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+
+    prefect("work-pool", "create", "pcn-benchmark", "--type", "process")
+    prefect("deploy", "--all")
+    deployed = _client(env, SCHEDULES.format(name="pcn-benchmark/monthly"))
+    assert deployed["pool"] == "pcn-benchmark"
+    assert deployed["parameters"]["data_dir"] == "data/raw"
+    crons = {s["cron"]: s for s in deployed["schedules"]}
+    assert set(crons) == {"0 6 20 * *", "0 7 * * *"}
+    assert crons["0 7 * * *"]["parameters"] == {"republish": True}
+    assert {s["timezone"] for s in deployed["schedules"]} == {"Europe/London"}
+
+    out = tmp_path / "out"
+    submitted = _client(
+        env,
+        SUBMIT.format(
+            name="pcn-benchmark/monthly", period=FIXTURE_PERIOD, data=FIXTURE_LANDING, out=out
+        ),
+    )
+    worker_log = (tmp_path / "worker.log").open("wb")
+    worker = subprocess.Popen(
+        [str(BIN / "prefect"), "worker", "start", "--pool", "pcn-benchmark", "--run-once"],
+        env=env,
+        cwd=tmp_path,
+        stdout=worker_log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        worker.wait(timeout=900)
+    finally:
+        _stop(worker)
+        worker_log.close()
+    state = _client(env, STATE.format(run_id=submitted["id"]))["state"]
+    assert state == "COMPLETED", (tmp_path / "worker.log").read_text()[-3000:]
+    assert (out / "site" / "index.html").is_file() and (out / "site" / "report.pdf").is_file()
