@@ -6,7 +6,7 @@
    process measured from outside (benchmarks/measure.py): per stage wall, CPU and peak RSS of the
    whole process tree. Stage lengths are the pipeline's own (manifest.json `stage_timings_s`);
    each stage window ends where the pipeline logs the stage's end (event=stage_end).
-3. Runs it again on unchanged inputs (rerun_wall_s).
+3. Runs it again on unchanged inputs (rerun_wall_s): the release is found built, nothing rebuilt.
 4. Runs the same job bare (benchmarks/bare.py: readers, the SQL dbt compiled, the templates;
    no Prefect, dbt or GX) and gives pipeline / bare.
 5. Runs the pipeline on the last few periods only (default 6) for the scaling figure.
@@ -364,6 +364,8 @@ def main(argv: list[str] | None = None) -> int:
             "stage_timings_s": manifest.get("stage_timings_s"),
             "counts": manifest.get("counts"),
             "rerun_cpu_s": rerun.cpu_s,
+            # an unchanged rerun finds its publication key built and rebuilds nothing
+            "rerun_reused_release": rerun_manifest["release_id"] == manifest["release_id"],
         },
         "bare": {
             "stages": bare_stages,

@@ -21,6 +21,28 @@ def reference_date(period: str) -> date:
     return date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)
 
 
+def _revised_on(file: LandedFile) -> str | None:
+    """The landing date of a publisher's revision (it lands in <vintage>/revisions/<date>/)."""
+    return file.path.parent.name if file.path.parent.parent.name == "revisions" else None
+
+
+def revisions_in_use(used: list[LandedFile], period: str) -> list[dict]:
+    """Every file this period uses, trend series included, that is a publisher's revision which
+    landed after the previous period ended: the changes log's record of why it was republished."""
+    since = reference_date(previous_period(period)).isoformat()
+    rows = [
+        {
+            "label": f.spec.label,
+            "vintage": f.vintage,
+            "file": f.path.name,
+            "revised_on": revised_on[:10],
+        }
+        for f in used
+        if (revised_on := _revised_on(f)) and revised_on > since
+    ]
+    return sorted(rows, key=lambda r: (r["label"], r["vintage"], r["file"]))
+
+
 def source_changes(landed: list[LandedFile], period: str) -> list[dict]:
     """One row per source product used this period: its vintage now and at the previous period,
     whether that is a new release, and the publisher's revision in use (if any)."""
@@ -31,9 +53,7 @@ def source_changes(landed: list[LandedFile], period: str) -> list[dict]:
         current, previous = now[key], before.get(key)
         # a revision lands in <vintage>/revisions/<landed-date>/ (landing.land_file); it is news
         # when it landed after the previous period ended
-        revised_on = (
-            current.path.parent.name if current.path.parent.parent.name == "revisions" else None
-        )
+        revised_on = _revised_on(current)
         if revised_on and revised_on <= reference_date(previous_period(period)).isoformat():
             revised_on = None
         if previous is None:

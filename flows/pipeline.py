@@ -592,6 +592,7 @@ def _publish(
     validate.install_data_docs(docs_dir, release_dir)
     site = release_info.site_metadata(settings, period, released, inputs)
     site["source_changes"] = changes.source_changes(landing.scan(data), period)
+    site["revisions"] = changes.revisions_in_use(selected, period)
     quality = release_info.quality_summary(inputs, results, vintages, parquet_dir, db_path)
     print_dir = str(work / "print")  # the PCN PDFs' print pages, written with the HTML pages
     batches = _batches(page_codes, settings.render_batch_size)

@@ -439,7 +439,7 @@ def render_site_pages(db_path: str, release_dir: str, site: dict, quality: dict)
     """index.html, methods.html, quality.html and report.html (the PDF is made from report.html)."""
     env = jinja_env()
     root = Path(release_dir)
-    site = {"source_changes": [], **site}
+    site = {"source_changes": [], "revisions": [], **site}
     with connect(db_path) as con:
         summary = national_summary(con)
         spread = national_spread(con)

@@ -54,6 +54,7 @@ def test_tiny_benchmark_writes_results_in_the_issue_shape(tmp_path: Path) -> Non
     assert results["scaling"]["2"] == results["total_wall_s"] and results["scaling"]["1"] > 0
     assert results["ratio"] == round(results["total_wall_s"] / results["bare_wall_s"], 2)
     assert sum(s["wall_s"] for s in results["stages"].values() if s) < results["total_wall_s"]
+    assert details["pipeline"]["rerun_reused_release"] is True  # unchanged: nothing rebuilt
     # the bare job is the same job: identical downloads, and no framework imported
     assert details["bare"]["downloads_identical_to_pipeline"] is True
     assert details["bare"]["summary"]["frameworks_imported"] == []

@@ -101,6 +101,13 @@ def test_an_unchanged_rerun_rebuilds_nothing_and_a_revision_republishes(
     # the changes log says which source the publisher revised, and when it landed
     changes_page = " ".join((site / "changes.html").read_text(encoding="utf-8").split())
     assert "revised by its publisher</strong> (revision landed 3 August 2026)" in changes_page
+    assert (
+        "<tr><td>Quality and Outcomes Framework: prevalence</td><td>2025-03</td>"
+        f"<td>{QOF.name}</td>"
+        "<td>3 August 2026</td></tr>" in changes_page
+    )
+    unchanged_page = " ".join((published / "changes.html").read_text(encoding="utf-8").split())
+    assert "None: no file used in this release was revised by its publisher" in unchanged_page
 
     # the revision reached the figures: only the PCN of practice L82001 moves
     before, after = _smi_values(published), _smi_values(site)
