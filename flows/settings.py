@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     """Publication root: releases/, site (a symbolic link) and work/."""
     duckdb_path: str | None = None
     """DuckDB database for dbt; default <out>/work/pcn_benchmark.duckdb."""
+    duckdb_memory_limit: str = "1GB"
+    """DuckDB's memory limit in dbt (it spills to disk beyond it): keeps a 24-month national
+    build within the run's memory budget. DuckDB's own default is 80% of the machine's RAM."""
     keep_releases: int = 5
     """Release folders kept under <out>/releases (the published one is always kept)."""
     render_batch_size: int = 200

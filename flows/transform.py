@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from flows.settings import DBT_PROJECT_DIR
+from flows.settings import DBT_PROJECT_DIR, get_settings
 
 
 class ModelBuildError(RuntimeError):
@@ -28,6 +28,7 @@ def dbt_command(
         **os.environ,
         "PCN_BENCHMARK_PARQUET_DIR": str(parquet_dir.resolve()),
         "PCN_BENCHMARK_DUCKDB_PATH": str(duckdb_path.resolve()),
+        "PCN_BENCHMARK_DUCKDB_MEMORY_LIMIT": get_settings().duckdb_memory_limit,
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DO_NOT_TRACK": "1",
     }
