@@ -12,12 +12,18 @@ import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
 import matplotlib
 
 matplotlib.use("svg")
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.markers import MarkerStyle
+from matplotlib.path import Path
+from matplotlib.transforms import Affine2D
 
 matplotlib.rcParams.update(
     {
@@ -44,20 +50,105 @@ PCN_COLOUR = "#003087"
 GREY = "#4c6272"
 
 
-def to_svg(fig: Figure, label: str) -> str:
-    """The figure as an inline <svg> element labelled for assistive technology."""
+def _figure_svg(fig: Figure, prefix: str) -> str:
+    """The figure as SVG markup with every element id prefixed (so several charts share a page)."""
     FigureCanvasSVG(fig)
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     svg = buffer.getvalue()
     svg = svg[svg.index("<svg") :]  # drop the XML declaration and doctype for inlining
-    # matplotlib numbers element ids per figure; prefix them so several charts share a page
-    prefix = "c" + hashlib.sha1(label.encode("utf-8")).hexdigest()[:8]
+    # matplotlib numbers element ids per figure
     svg = re.sub(r'\bid="([^"]+)"', rf'id="{prefix}-\1"', svg)
     svg = re.sub(r"url\(#", f"url(#{prefix}-", svg)
-    svg = re.sub(r'href="#', f'href="#{prefix}-', svg)
+    return re.sub(r'href="#', f'href="#{prefix}-', svg)
+
+
+def _id_prefix(key: str) -> str:
+    return "c" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:8]
+
+
+def _labelled(svg: str, label: str) -> str:
+    """The <svg> element labelled for assistive technology."""
     label = label.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
-    return re.sub(r"^<svg ", f'<svg role="img" aria-label="{label}" ', svg, count=1)
+    return f'<svg role="img" aria-label="{label}" ' + svg.removeprefix("<svg ")
+
+
+def to_svg(fig: Figure, label: str) -> str:
+    """The figure as an inline <svg> element labelled for assistive technology."""
+    return _labelled(_figure_svg(fig, _id_prefix(label)), label)
+
+
+def _number(value: float) -> str:
+    """A coordinate as matplotlib's SVG backend writes it (so ours match its output)."""
+    return f"{value:f}".rstrip("0").rstrip(".")
+
+
+@cache
+def _marker_path(shape: str, size: float) -> tuple[str, str]:
+    """A matplotlib marker as SVG path data around (0, 0) in points, and its stroke style.
+
+    The same path and transform matplotlib's SVG backend writes for a Line2D marker, y flipped
+    because SVG's y axis points down."""
+    style = MarkerStyle(shape)
+    path = style.get_path().transformed(style.get_transform() + Affine2D().scale(size, -size))
+    commands = {Path.MOVETO: "M", Path.LINETO: "L", Path.CURVE3: "Q", Path.CURVE4: "C"}
+    parts = []
+    for vertices, code in path.iter_segments(simplify=False, curves=True):
+        if code == Path.CLOSEPOLY:
+            parts.append("z")
+        else:
+            coords = " ".join(_number(v) for v in vertices)
+            parts.append(f"{commands[code]} {coords}")
+    stroke = ""
+    if style.get_joinstyle() != "round":
+        stroke += f"; stroke-linejoin: {style.get_joinstyle()}"
+    if style.get_capstyle() != "butt":
+        stroke += f"; stroke-linecap: {style.get_capstyle()}"
+    return " ".join(parts), stroke
+
+
+MARKER_EDGE = "#212b32"
+
+
+class _MarkerLayer:
+    """A figure saved to SVG once; per PCN only its markers are written into the saved markup.
+
+    Each marker slot is an empty Line2D whose group matplotlib writes as `<g id="..."/>` at the
+    slot's place in the drawing order; `svg()` fills the slots with one <path> each, placed by
+    the axes' data transform (display pixels at the figure's dpi -> SVG points, y down). No
+    per-PCN savefig: text layout, the rasterised dots and every other artist are done once.
+    """
+
+    def _freeze(self, fig: Figure, ax: Any, slots: Sequence[Line2D], key: str) -> None:
+        for i, slot in enumerate(slots):
+            slot.set_gid(f"pcn-marker-{i}")
+        self._fig, self._ax = fig, ax
+        self._prefix = _id_prefix(key)
+        svg = _figure_svg(fig, self._prefix)
+        self._parts = re.split(rf'<g id="{self._prefix}-pcn-marker-\d+"/>', svg)
+        if len(self._parts) != len(slots) + 1:  # matplotlib changed how it writes an empty line
+            raise RuntimeError(f"chart {key!r}: expected {len(slots)} empty marker groups")
+
+    def marker_xy(self, x: float, y: float) -> tuple[float, float]:
+        """Where data point (x, y) is drawn, in the SVG's user units (points from top left)."""
+        px, py = self._ax.transData.transform((x, y))
+        to_points = 72.0 / self._fig.dpi
+        return px * to_points, self._fig.get_figheight() * 72.0 - py * to_points
+
+    def _marker(self, slot: int, x: float, y: float, shape: str, size: float, fill: str) -> str:
+        d, stroke = _marker_path(shape, size)
+        sx, sy = self.marker_xy(x, y)
+        return (
+            f'<path id="{self._prefix}-pcn-marker-{slot}" d="{d}" '
+            f'transform="translate({_number(sx)} {_number(sy)})" '
+            f'style="fill: {fill}; stroke: {MARKER_EDGE}{stroke}"/>'
+        )
+
+    def _compose(self, markers: Sequence[str], label: str) -> str:
+        pieces = [self._parts[0]]
+        for marker, part in zip(markers, self._parts[1:], strict=True):
+            pieces += [marker, part]
+        return _labelled("".join(pieces), label)
 
 
 @dataclass(frozen=True)
@@ -77,30 +168,29 @@ def _quantile(sorted_values: Sequence[float], q: float) -> float:
     return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (position - low)
 
 
-class SpineChart:
+class SpineChart(_MarkerLayer):
     """Fingertips' spine: each indicator's national spread centred on England, a PCN a marker.
 
-    The background (spreads, England line, axes) is drawn once; `svg()` only moves the markers,
-    so a batch of PCN pages shares one figure.
+    The background (spreads, England line, axes) is drawn and saved once; `svg()` only writes
+    this PCN's markers into it, so a batch of PCN pages shares one figure.
     """
 
-    def __init__(self, indicators: Sequence[SpineIndicator]) -> None:
+    MARKER_SIZE = 9.0  # points
+
+    def __init__(self, indicators: Sequence[SpineIndicator], key: str = "spine") -> None:
         self.indicators = list(indicators)
         n = len(self.indicators)
         height = 0.42 * n + 0.6
-        self.fig = Figure(figsize=(7.2, height))
-        self.fig.subplots_adjust(left=0.40, right=0.97, top=1 - 0.1 / height, bottom=0.45 / height)
-        ax = self.fig.add_subplot()
+        fig = Figure(figsize=(7.2, height))
+        fig.subplots_adjust(left=0.40, right=0.97, top=1 - 0.1 / height, bottom=0.45 / height)
+        ax = fig.add_subplot()
         self.scales: list[tuple[float, float] | None] = []
-        self.markers = []
+        slots = []
         for i, indicator in enumerate(self.indicators):
             y = n - 1 - i
             values = sorted(v for v in indicator.values if v is not None)
-            # not clipped: the lowest and highest PCN sit on the axes' edges
-            (marker,) = ax.plot(
-                [], [], linestyle="none", markersize=9, markeredgecolor="#212b32", clip_on=False
-            )
-            self.markers.append(marker)
+            # the marker's place in the drawing order (over its row's bars)
+            slots.append(ax.plot([], [], linestyle="none")[0])
             if not values or indicator.england is None:
                 self.scales.append(None)
                 continue
@@ -124,27 +214,28 @@ class SpineChart:
         last.set_horizontalalignment("right")
         ax.tick_params(axis="y", length=0)
         ax.spines["left"].set_visible(False)
+        self._freeze(fig, ax, slots, key)
 
     def _scale(self, i: int, x: float) -> float:
         england, reach = self.scales[i]  # type: ignore[misc]
         return 0.5 + (x - england) / (2 * reach)
 
     def svg(self, values: Sequence[float | None], signals: Sequence[str], label: str) -> str:
-        """This PCN's markers: shape and colour by significance, or a diamond by quintile."""
+        """This PCN's markers: shape and colour by significance, or a diamond by quintile.
+        Not clipped: the lowest and highest PCN sit on the axes' edges."""
         n = len(self.indicators)
+        markers = []
         for i, (value, signal) in enumerate(zip(values, signals, strict=True)):
-            marker = self.markers[i]
             if value is None or self.scales[i] is None:
-                marker.set_data([], [])
+                markers.append("")
                 continue
             if signal.startswith("q"):
                 colour, shape = QUINTILE_COLOURS[int(signal[1])], "D"
             else:
                 colour, shape = SIGNAL_COLOURS[signal], SIGNAL_MARKERS[signal]
-            marker.set_data([self._scale(i, value)], [n - 1 - i])
-            marker.set_marker(shape)
-            marker.set_markerfacecolor(colour)
-        return to_svg(self.fig, label)
+            x = self._scale(i, value)
+            markers.append(self._marker(i, x, n - 1 - i, shape, self.MARKER_SIZE, colour))
+        return self._compose(markers, label)
 
 
 def distribution_chart(
@@ -180,18 +271,22 @@ class FunnelPoint:
     upper998: float | None
 
 
-class FunnelChart:
+class FunnelChart(_MarkerLayer):
     """All PCNs' values against their denominators, with the 95% and 99.8% limits around England.
 
-    Like the spine chart, the background is drawn once per batch and `svg()` only moves this
-    PCN's marker. The other PCNs' dots are drawn as one small image inside the SVG: 1,300
-    vector dots would make each page ten times heavier, and the dots carry no text.
+    Like the spine chart, the background is drawn and saved once per batch and `svg()` only
+    writes this PCN's marker into it. The other PCNs' dots are drawn as one small image inside
+    the SVG: 1,300 vector dots would make each page ten times heavier, and the dots carry no text.
     """
 
-    def __init__(self, points: Sequence[FunnelPoint], england: float, y_label: str) -> None:
-        self.fig = Figure(figsize=(3.6, 2.9))
-        self.fig.subplots_adjust(left=0.17, right=0.97, top=0.97, bottom=0.38)
-        ax = self.fig.add_subplot()
+    MARKER_SIZE = 8.0  # points
+
+    def __init__(
+        self, points: Sequence[FunnelPoint], england: float, y_label: str, key: str | None = None
+    ) -> None:
+        fig = Figure(figsize=(3.6, 2.9))
+        fig.subplots_adjust(left=0.17, right=0.97, top=0.97, bottom=0.38)
+        ax = fig.add_subplot()
         ordered = sorted(points, key=lambda p: p.denominator)
         xs = [p.denominator for p in ordered]
         ax.scatter(
@@ -206,14 +301,15 @@ class FunnelChart:
                 )
                 ax.plot(*zip(*limits, strict=True), style, color=GREY, lw=0.9, label=label)
         ax.axhline(england, color=ENGLAND_COLOUR, lw=1.2, label="England")
-        (self.marker,) = ax.plot(
+        # the legend's key for the PCN's marker; the marker itself is written in per PCN
+        (slot,) = ax.plot(
             [],
             [],
             linestyle="none",
             marker="o",
-            markersize=8,
+            markersize=self.MARKER_SIZE,
             markerfacecolor="#ffffff",
-            markeredgecolor="#212b32",
+            markeredgecolor=MARKER_EDGE,
             label="This PCN",
         )
         ax.set_xscale("log")
@@ -224,16 +320,15 @@ class FunnelChart:
         ax.legend(
             frameon=False, fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncols=4
         )
-        self.ax = ax
+        self._freeze(fig, ax, [slot], key or f"funnel {y_label}")
 
     def svg(self, denominator: float | None, value: float | None, signal: str, label: str) -> str:
-        if denominator is None or value is None:
-            self.marker.set_data([], [])
-        else:
-            self.marker.set_data([denominator], [value])
-            self.marker.set_marker(SIGNAL_MARKERS.get(signal, "o"))
-            self.marker.set_markerfacecolor(SIGNAL_COLOURS.get(signal, "#ffffff"))
-        return to_svg(self.fig, label)
+        marker = ""
+        if denominator is not None and value is not None:
+            shape = SIGNAL_MARKERS.get(signal, "o")
+            colour = SIGNAL_COLOURS.get(signal, "#ffffff")
+            marker = self._marker(0, denominator, value, shape, self.MARKER_SIZE, colour)
+        return self._compose([marker], label)
 
 
 # ---------------------------------------------------------------------------------------------

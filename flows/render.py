@@ -261,6 +261,7 @@ def render_pcn_pages(
             points,
             england[indicator_id],
             f"{catalogue[indicator_id]['short_title']}",
+            key=f"funnel {indicator_id}",
         )
         for indicator_id, points in funnel_points.items()
         if england.get(indicator_id) is not None
