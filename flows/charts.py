@@ -18,7 +18,7 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("svg")
-from matplotlib.backends.backend_svg import FigureCanvasSVG
+from matplotlib.backends.backend_svg import FigureCanvasSVG, RendererSVG
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.markers import MarkerStyle
@@ -382,29 +382,93 @@ def spc(values: Sequence[float]) -> SpcResult:
 SPC_COLOURS = {"": "#aeb7bd", "special": "#490092"}  # grey common cause; purple: no judgement
 
 
-def spc_chart(labels: Sequence[str], values: Sequence[float], result: SpcResult, label: str) -> str:
-    """The run chart: points in order, mean and process limits; special causes purple squares."""
-    fig = Figure(figsize=(3.6, 2.6))
-    fig.subplots_adjust(left=0.14, right=0.97, top=0.97, bottom=0.36)
-    ax = fig.add_subplot()
-    xs = list(range(len(values)))
-    ax.plot(xs, values, color=GREY, lw=1)
-    common = [(x, v) for x, v, s in zip(xs, values, result.signals, strict=True) if not s]
-    special = [(x, v) for x, v, s in zip(xs, values, result.signals, strict=True) if s]
-    if common:
-        ax.plot(*zip(*common, strict=True), "o", color=SPC_COLOURS[""], ms=4, label="Common cause")
-    if special:
-        ax.plot(
-            *zip(*special, strict=True),
+class RunChart:
+    """Run charts that share their x axis (the periods) and legend: those are drawn and saved
+    once; per PCN matplotlib redraws only what changes - the y axis (limits and ticks from the
+    PCN's own data, as autoscaling gives them), the series, the points and the mean and limit
+    lines - into the saved markup. Text layout of the rotated period labels and the legend, most
+    of a savefig, is done once per batch.
+    """
+
+    def __init__(self, labels: Sequence[str], has_common: bool, has_special: bool) -> None:
+        fig = Figure(figsize=(3.6, 2.6), dpi=72)  # SVG user units are points: 72 per inch
+        fig.subplots_adjust(left=0.14, right=0.97, top=0.97, bottom=0.36)
+        ax = fig.add_subplot()
+        xs = list(range(len(labels)))
+        (self.series,) = ax.plot(xs, [0.0] * len(xs), color=GREY, lw=1)
+        # present in the legend only when the chart has such points, as in a chart of its own
+        (self.common,) = ax.plot(
+            [], [], "o", color=SPC_COLOURS[""], ms=4, label="Common cause" if has_common else None
+        )
+        (self.special,) = ax.plot(
+            [],
+            [],
             "s",
             color=SPC_COLOURS["special"],
             ms=5,
-            label="Special cause",
+            label="Special cause" if has_special else None,
         )
-    ax.axhline(result.mean, color="#212b32", lw=0.9, label="Mean")
-    for limit in (result.lower, result.upper):
-        ax.axhline(limit, color=GREY, lw=0.8, ls="--")
-    ax.set_xticks(xs, labels, rotation=45, ha="right", fontsize=6)
-    ax.tick_params(axis="y", labelsize=7)
-    ax.legend(frameon=False, fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncols=3)
-    return to_svg(fig, label)
+        self.mean = ax.axhline(0.0, color="#212b32", lw=0.9, label="Mean")
+        self.limits = [ax.axhline(0.0, color=GREY, lw=0.8, ls="--") for _ in range(2)]
+        ax.set_xticks(xs, labels, rotation=45, ha="right", fontsize=6)
+        ax.tick_params(axis="y", labelsize=7)
+        ax.legend(
+            frameon=False, fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncols=3
+        )
+        ax.set_xlim(ax.get_xlim())  # the periods' axis is fixed; only y follows each PCN
+        self._data = [self.series, self.common, self.special, self.mean, *self.limits]
+        slot = ax.plot([], [], gid="pcn-data")[0]  # where the PCN's part goes in the drawing
+        for artist in [*self._data, ax.yaxis]:
+            artist.set_visible(False)
+        self._fig, self._ax = fig, ax
+        self._prefix = _id_prefix("run chart " + "|".join(labels))
+        svg = _figure_svg(fig, self._prefix)
+        self._head, self._tail = svg.split(f'<g id="{self._prefix}-pcn-data"/>')
+        slot.remove()
+        for artist in [*self._data, ax.yaxis]:
+            artist.set_visible(True)
+            artist.set_clip_on(False)  # the PCN's part references no clip path of the background
+
+    def svg(self, values: Sequence[float], result: SpcResult, label: str) -> str:
+        xs = list(range(len(values)))
+        self.series.set_ydata(values)
+        for line, special in ((self.common, False), (self.special, True)):
+            points = [(x, v) for x, v, s in zip(xs, values, result.signals, strict=True)]
+            points = [p for p, s in zip(points, result.signals, strict=True) if bool(s) == special]
+            line.set_data([x for x, _ in points], [v for _, v in points])
+        self.mean.set_ydata([result.mean] * 2)
+        for line, limit in zip(self.limits, (result.lower, result.upper), strict=True):
+            line.set_ydata([limit] * 2)
+        # y limits as a chart of its own gets them: every line's data, with the usual margins
+        self._ax.relim()
+        self._ax.autoscale_view(scalex=False)
+        buffer = io.StringIO()
+        renderer = RendererSVG(*(self._fig.get_size_inches() * 72), buffer)
+        start = buffer.tell()
+        for artist in [*self._data, self._ax.yaxis]:
+            artist.draw(renderer)
+        drawn = buffer.getvalue()[start:]
+        # ids of this part: their own prefix, so they never meet the background's
+        prefix = self._prefix + "d"
+        drawn = re.sub(r'\bid="([^"]+)"', rf'id="{prefix}-\1"', drawn)
+        drawn = re.sub(r'href="#', f'href="#{prefix}-', drawn)
+        return _labelled(self._head + drawn + self._tail, label)
+
+
+def spc_chart(
+    labels: Sequence[str],
+    values: Sequence[float],
+    result: SpcResult,
+    label: str,
+    charts: dict[tuple, RunChart] | None = None,
+) -> str:
+    """The run chart: points in order, mean and process limits; special causes purple squares.
+
+    `charts` keeps the drawn backgrounds for a batch: charts with the same periods and legend
+    share one."""
+    has_special = any(result.signals)
+    key = (tuple(labels), not all(result.signals), has_special)
+    charts = {} if charts is None else charts
+    if key not in charts:
+        charts[key] = RunChart(*key)
+    return charts[key].svg(values, result, label)

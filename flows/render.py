@@ -28,6 +28,7 @@ from flows.charts import (
     SPC_MIN_POINTS,
     FunnelChart,
     FunnelPoint,
+    RunChart,
     SpineChart,
     SpineIndicator,
     distribution_chart,
@@ -266,6 +267,7 @@ def render_pcn_pages(
         for indicator_id, points in funnel_points.items()
         if england.get(indicator_id) is not None
     }
+    run_charts: dict[tuple, RunChart] = {}  # run charts drawn once per batch, by their periods
     written = 0
     for code in sorted(codes):
         pcn = pcns[code]
@@ -285,7 +287,7 @@ def render_pcn_pages(
             if i in by_indicator
         ]
         trends = [
-            trend_figure(catalogue[indicator_id], points, pcn["pcn_name"])
+            trend_figure(catalogue[indicator_id], points, pcn["pcn_name"], run_charts)
             for indicator_id, points in trends_by_pcn[code].items()
         ]
         compared = [r for r in rows if r["compared_to_england"] != "not compared"]
@@ -348,8 +350,14 @@ def funnel_figure(row: dict, chart: FunnelChart, pcn_name: str) -> dict:
     }
 
 
-def trend_figure(indicator: dict, points: list[dict], pcn_name: str) -> dict:
-    """The over-time table, and an SPC run chart where enough periods have a value."""
+def trend_figure(
+    indicator: dict,
+    points: list[dict],
+    pcn_name: str,
+    run_charts: dict[tuple, RunChart] | None = None,
+) -> dict:
+    """The over-time table, and an SPC run chart where enough periods have a value
+    (`run_charts`: the batch's drawn run charts, shared by PCNs with the same periods)."""
     known = [p for p in points if p["value"] is not None]
     figure: dict[str, Any] = {"indicator": indicator, "points": points, "svg": None}
     if indicator["is_headline"] and len(known) >= SPC_MIN_POINTS:
@@ -370,6 +378,7 @@ def trend_figure(indicator: dict, points: list[dict], pcn_name: str) -> dict:
                 f"mean {result.mean:.{indicator['decimals']}f}; {special} of {len(known)} "
                 "points show special cause variation."
             ),
+            charts=run_charts,
         )
     return figure
 
