@@ -60,7 +60,34 @@ def _figure_svg(fig: Figure, prefix: str) -> str:
     # matplotlib numbers element ids per figure
     svg = re.sub(r'\bid="([^"]+)"', rf'id="{prefix}-\1"', svg)
     svg = re.sub(r"url\(#", f"url(#{prefix}-", svg)
-    return re.sub(r'href="#', f'href="#{prefix}-', svg)
+    return _lighter(re.sub(r'href="#', f'href="#{prefix}-', svg))
+
+
+# matplotlib's default stroke style, as a <style> rule for every element ("*"): inline in a page,
+# that rule joins the page's own stylesheet and is matched against every element of it
+_DEFAULT_STYLE = re.compile(
+    r'\s*<defs>\s*<style type="text/css">\*\{stroke-linejoin: round; stroke-linecap: butt\}'
+    r"</style>\s*</defs>"
+)
+_ID_ONLY_GROUP = re.compile(r'<g(?: id="[^"]*")?>((?:(?!<g[ >]).)*?)</g>', re.S)
+_EMPTY_GROUP = re.compile(r'<g id="(?![^"]*-pcn-)[^"]*"/>')  # not the per-PCN slots
+
+
+def _lighter(svg: str) -> str:
+    """The same drawing with fewer nodes: what a browser or WeasyPrint walks per chart.
+
+    Drops the metadata, the whitespace between tags, and the groups that only carry matplotlib's
+    element ids (nothing refers to a group); the default stroke style becomes inherited
+    attributes of the <svg> element instead of a "*" rule."""
+    svg = re.sub(r"<metadata>.*?</metadata>", "", svg, count=1, flags=re.S)
+    svg, found = _DEFAULT_STYLE.subn("", svg, count=1)
+    if found:
+        svg = svg.replace("<svg ", '<svg stroke-linejoin="round" stroke-linecap="butt" ', 1)
+    svg = _EMPTY_GROUP.sub("", re.sub(r">\s+<", "><", svg))
+    while True:  # innermost groups first
+        svg, flattened = _ID_ONLY_GROUP.subn(r"\1", svg)
+        if not flattened:
+            return svg
 
 
 def _id_prefix(key: str) -> str:
@@ -451,7 +478,7 @@ class RunChart:
         # ids of this part: their own prefix, so they never meet the background's
         prefix = self._prefix + "d"
         drawn = re.sub(r'\bid="([^"]+)"', rf'id="{prefix}-\1"', drawn)
-        drawn = re.sub(r'href="#', f'href="#{prefix}-', drawn)
+        drawn = _lighter(re.sub(r'href="#', f'href="#{prefix}-', drawn))
         return _labelled(self._head + drawn + self._tail, label)
 
 

@@ -101,3 +101,33 @@ def test_charts_on_one_page_have_unique_ids_and_pages_are_deterministic():
         f.svg(20000, 1.1, "similar", "f") for f in funnels
     )
     assert page == again
+
+
+def test_the_pdf_spine_is_an_image_with_its_labels_as_text_where_matplotlib_put_them():
+    import base64
+
+    from flows.render import print_chart
+
+    chart = SpineChart([SpineIndicator("SMI prevalence (%)", 1.0, [0.5, 1.5])], key="print")
+    svg = chart.svg([1.2], ["higher"], label="Spine")
+    (size, x, y) = re.search(
+        r'font-size: ([\d.]+)px;[^>]*text-anchor: end" x="([\d.]+)" y="([\d.]+)"[^>]*>SMI', svg
+    ).groups()
+    html = print_chart(svg, 0.5, 'Spine chart: "A & B" PCN')
+    assert 'alt="Spine chart: &quot;A &amp; B&quot; PCN"' in html
+    drawing = base64.b64decode(re.search(r"base64,([^\"]+)", html)[1]).decode()
+    assert "<text" not in drawing and "pcn-marker-0" in drawing  # the marker stays in the drawing
+    assert 'width="259.20pt"' in drawing  # half size
+    span = re.search(r'<span class="chart-text" style="([^"]+)">SMI prevalence \(%\)</span>', html)
+    style = dict(part.split(": ") for part in span[1].split("; "))
+    width = 7.2 * 72 * 0.5
+    # right-aligned in a box the chart's width whose right edge is the label's anchor point
+    assert float(style["left"][:-2]) + float(style["width"][:-2]) == pytest.approx(
+        float(x) * 0.5, abs=0.01
+    )
+    assert float(style["width"][:-2]) == pytest.approx(width, abs=0.01)
+    assert style["text-align"] == "right"
+    assert float(style["font-size"][:-2]) == pytest.approx(float(size) * 0.5, abs=0.01)
+    # baseline where the SVG had it: the top of a 1 em line box is 0.846 em above it
+    top = float(style["top"][:-2])
+    assert top + 0.846 * float(size) * 0.5 == pytest.approx(float(y) * 0.5, abs=0.01)
