@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.markers import MarkerStyle
 from matplotlib.path import Path
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 from matplotlib.transforms import Affine2D
 
 matplotlib.rcParams.update(
@@ -340,12 +341,18 @@ class FunnelChart(_MarkerLayer):
             label="This PCN",
         )
         ax.set_xscale("log")
+        # denominators as plain counts at 1, 2 and 5 per decade: the default labels (2x10^4 on
+        # every minor tick) ran into each other when PCNs span less than a decade
+        ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
+        ax.xaxis.set_minor_locator(LogLocator(subs=(3.0, 4.0, 6.0, 7.0, 8.0, 9.0)))
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("Denominator (log scale)", fontsize=8)
         ax.set_ylabel(y_label, fontsize=8)
         ax.tick_params(labelsize=7)
-        # below the axes, so it never hides a PCN
+        # below the axes, so it never hides a PCN; two columns fit the figure's width
         ax.legend(
-            frameon=False, fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncols=4
+            frameon=False, fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.28), ncols=2
         )
         self._freeze(fig, ax, [slot], key or f"funnel {y_label}")
 
