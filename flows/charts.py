@@ -12,12 +12,19 @@ import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
 import matplotlib
 
 matplotlib.use("svg")
-from matplotlib.backends.backend_svg import FigureCanvasSVG
+from matplotlib.backends.backend_svg import FigureCanvasSVG, RendererSVG
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.markers import MarkerStyle
+from matplotlib.path import Path
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+from matplotlib.transforms import Affine2D
 
 matplotlib.rcParams.update(
     {
@@ -44,20 +51,132 @@ PCN_COLOUR = "#003087"
 GREY = "#4c6272"
 
 
-def to_svg(fig: Figure, label: str) -> str:
-    """The figure as an inline <svg> element labelled for assistive technology."""
+def _figure_svg(fig: Figure, prefix: str) -> str:
+    """The figure as SVG markup with every element id prefixed (so several charts share a page)."""
     FigureCanvasSVG(fig)
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     svg = buffer.getvalue()
     svg = svg[svg.index("<svg") :]  # drop the XML declaration and doctype for inlining
-    # matplotlib numbers element ids per figure; prefix them so several charts share a page
-    prefix = "c" + hashlib.sha1(label.encode("utf-8")).hexdigest()[:8]
+    # matplotlib numbers element ids per figure
     svg = re.sub(r'\bid="([^"]+)"', rf'id="{prefix}-\1"', svg)
     svg = re.sub(r"url\(#", f"url(#{prefix}-", svg)
-    svg = re.sub(r'href="#', f'href="#{prefix}-', svg)
+    return _lighter(re.sub(r'href="#', f'href="#{prefix}-', svg))
+
+
+# matplotlib's default stroke style, as a <style> rule for every element ("*"): inline in a page,
+# that rule joins the page's own stylesheet and is matched against every element of it
+_DEFAULT_STYLE = re.compile(
+    r'\s*<defs>\s*<style type="text/css">\*\{stroke-linejoin: round; stroke-linecap: butt\}'
+    r"</style>\s*</defs>"
+)
+_ID_ONLY_GROUP = re.compile(r'<g(?: id="[^"]*")?>((?:(?!<g[ >]).)*?)</g>', re.S)
+_EMPTY_GROUP = re.compile(r'<g id="(?![^"]*-pcn-)[^"]*"/>')  # not the per-PCN slots
+
+
+def _lighter(svg: str) -> str:
+    """The same drawing with fewer nodes: what a browser or WeasyPrint walks per chart.
+
+    Drops the metadata, the whitespace between tags, and the groups that only carry matplotlib's
+    element ids (nothing refers to a group); the default stroke style becomes inherited
+    attributes of the <svg> element instead of a "*" rule."""
+    svg = re.sub(r"<metadata>.*?</metadata>", "", svg, count=1, flags=re.S)
+    svg, found = _DEFAULT_STYLE.subn("", svg, count=1)
+    if found:
+        svg = svg.replace("<svg ", '<svg stroke-linejoin="round" stroke-linecap="butt" ', 1)
+    svg = _EMPTY_GROUP.sub("", re.sub(r">\s+<", "><", svg))
+    while True:  # innermost groups first
+        svg, flattened = _ID_ONLY_GROUP.subn(r"\1", svg)
+        if not flattened:
+            return svg
+
+
+def _id_prefix(key: str) -> str:
+    return "c" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:8]
+
+
+def _labelled(svg: str, label: str) -> str:
+    """The <svg> element labelled for assistive technology."""
     label = label.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
-    return re.sub(r"^<svg ", f'<svg role="img" aria-label="{label}" ', svg, count=1)
+    return f'<svg role="img" aria-label="{label}" ' + svg.removeprefix("<svg ")
+
+
+def to_svg(fig: Figure, label: str) -> str:
+    """The figure as an inline <svg> element labelled for assistive technology."""
+    return _labelled(_figure_svg(fig, _id_prefix(label)), label)
+
+
+def _number(value: float) -> str:
+    """A coordinate as matplotlib's SVG backend writes it (so ours match its output)."""
+    return f"{value:f}".rstrip("0").rstrip(".")
+
+
+@cache
+def _marker_path(shape: str, size: float) -> tuple[str, str]:
+    """A matplotlib marker as SVG path data around (0, 0) in points, and its stroke style.
+
+    The same path and transform matplotlib's SVG backend writes for a Line2D marker, y flipped
+    because SVG's y axis points down."""
+    style = MarkerStyle(shape)
+    path = style.get_path().transformed(style.get_transform() + Affine2D().scale(size, -size))
+    commands = {Path.MOVETO: "M", Path.LINETO: "L", Path.CURVE3: "Q", Path.CURVE4: "C"}
+    parts = []
+    for vertices, code in path.iter_segments(simplify=False, curves=True):
+        if code == Path.CLOSEPOLY:
+            parts.append("z")
+        else:
+            coords = " ".join(_number(v) for v in vertices)
+            parts.append(f"{commands[code]} {coords}")
+    stroke = ""
+    if style.get_joinstyle() != "round":
+        stroke += f"; stroke-linejoin: {style.get_joinstyle()}"
+    if style.get_capstyle() != "butt":
+        stroke += f"; stroke-linecap: {style.get_capstyle()}"
+    return " ".join(parts), stroke
+
+
+MARKER_EDGE = "#212b32"
+
+
+class _MarkerLayer:
+    """A figure saved to SVG once; per PCN only its markers are written into the saved markup.
+
+    Each marker slot is an empty Line2D whose group matplotlib writes as `<g id="..."/>` at the
+    slot's place in the drawing order; `svg()` fills the slots with one <path> each, placed by
+    the axes' data transform (display pixels at the figure's dpi -> SVG points, y down). No
+    per-PCN savefig: text layout, the rasterised dots and every other artist are done once.
+    """
+
+    def _freeze(self, fig: Figure, ax: Any, slots: Sequence[Line2D], key: str) -> None:
+        for i, slot in enumerate(slots):
+            slot.set_gid(f"pcn-marker-{i}")
+        self._fig, self._ax = fig, ax
+        self._prefix = _id_prefix(key)
+        svg = _figure_svg(fig, self._prefix)
+        self._parts = re.split(rf'<g id="{self._prefix}-pcn-marker-\d+"/>', svg)
+        if len(self._parts) != len(slots) + 1:  # matplotlib changed how it writes an empty line
+            raise RuntimeError(f"chart {key!r}: expected {len(slots)} empty marker groups")
+
+    def marker_xy(self, x: float, y: float) -> tuple[float, float]:
+        """Where data point (x, y) is drawn, in the SVG's user units (points from top left)."""
+        px, py = self._ax.transData.transform((x, y))
+        to_points = 72.0 / self._fig.dpi
+        return px * to_points, self._fig.get_figheight() * 72.0 - py * to_points
+
+    def _marker(self, slot: int, x: float, y: float, shape: str, size: float, fill: str) -> str:
+        d, stroke = _marker_path(shape, size)
+        sx, sy = self.marker_xy(x, y)
+        return (
+            f'<path id="{self._prefix}-pcn-marker-{slot}" d="{d}" '
+            f'transform="translate({_number(sx)} {_number(sy)})" '
+            f'style="fill: {fill}; stroke: {MARKER_EDGE}{stroke}"/>'
+        )
+
+    def _compose(self, markers: Sequence[str], label: str) -> str:
+        pieces = [self._parts[0]]
+        for marker, part in zip(markers, self._parts[1:], strict=True):
+            pieces += [marker, part]
+        return _labelled("".join(pieces), label)
 
 
 @dataclass(frozen=True)
@@ -77,30 +196,29 @@ def _quantile(sorted_values: Sequence[float], q: float) -> float:
     return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (position - low)
 
 
-class SpineChart:
+class SpineChart(_MarkerLayer):
     """Fingertips' spine: each indicator's national spread centred on England, a PCN a marker.
 
-    The background (spreads, England line, axes) is drawn once; `svg()` only moves the markers,
-    so a batch of PCN pages shares one figure.
+    The background (spreads, England line, axes) is drawn and saved once; `svg()` only writes
+    this PCN's markers into it, so a batch of PCN pages shares one figure.
     """
 
-    def __init__(self, indicators: Sequence[SpineIndicator]) -> None:
+    MARKER_SIZE = 9.0  # points
+
+    def __init__(self, indicators: Sequence[SpineIndicator], key: str = "spine") -> None:
         self.indicators = list(indicators)
         n = len(self.indicators)
         height = 0.42 * n + 0.6
-        self.fig = Figure(figsize=(7.2, height))
-        self.fig.subplots_adjust(left=0.40, right=0.97, top=1 - 0.1 / height, bottom=0.45 / height)
-        ax = self.fig.add_subplot()
+        fig = Figure(figsize=(7.2, height))
+        fig.subplots_adjust(left=0.40, right=0.97, top=1 - 0.1 / height, bottom=0.45 / height)
+        ax = fig.add_subplot()
         self.scales: list[tuple[float, float] | None] = []
-        self.markers = []
+        slots = []
         for i, indicator in enumerate(self.indicators):
             y = n - 1 - i
             values = sorted(v for v in indicator.values if v is not None)
-            # not clipped: the lowest and highest PCN sit on the axes' edges
-            (marker,) = ax.plot(
-                [], [], linestyle="none", markersize=9, markeredgecolor="#212b32", clip_on=False
-            )
-            self.markers.append(marker)
+            # the marker's place in the drawing order (over its row's bars)
+            slots.append(ax.plot([], [], linestyle="none")[0])
             if not values or indicator.england is None:
                 self.scales.append(None)
                 continue
@@ -124,27 +242,28 @@ class SpineChart:
         last.set_horizontalalignment("right")
         ax.tick_params(axis="y", length=0)
         ax.spines["left"].set_visible(False)
+        self._freeze(fig, ax, slots, key)
 
     def _scale(self, i: int, x: float) -> float:
         england, reach = self.scales[i]  # type: ignore[misc]
         return 0.5 + (x - england) / (2 * reach)
 
     def svg(self, values: Sequence[float | None], signals: Sequence[str], label: str) -> str:
-        """This PCN's markers: shape and colour by significance, or a diamond by quintile."""
+        """This PCN's markers: shape and colour by significance, or a diamond by quintile.
+        Not clipped: the lowest and highest PCN sit on the axes' edges."""
         n = len(self.indicators)
+        markers = []
         for i, (value, signal) in enumerate(zip(values, signals, strict=True)):
-            marker = self.markers[i]
             if value is None or self.scales[i] is None:
-                marker.set_data([], [])
+                markers.append("")
                 continue
             if signal.startswith("q"):
                 colour, shape = QUINTILE_COLOURS[int(signal[1])], "D"
             else:
                 colour, shape = SIGNAL_COLOURS[signal], SIGNAL_MARKERS[signal]
-            marker.set_data([self._scale(i, value)], [n - 1 - i])
-            marker.set_marker(shape)
-            marker.set_markerfacecolor(colour)
-        return to_svg(self.fig, label)
+            x = self._scale(i, value)
+            markers.append(self._marker(i, x, n - 1 - i, shape, self.MARKER_SIZE, colour))
+        return self._compose(markers, label)
 
 
 def distribution_chart(
@@ -180,18 +299,22 @@ class FunnelPoint:
     upper998: float | None
 
 
-class FunnelChart:
+class FunnelChart(_MarkerLayer):
     """All PCNs' values against their denominators, with the 95% and 99.8% limits around England.
 
-    Like the spine chart, the background is drawn once per batch and `svg()` only moves this
-    PCN's marker. The other PCNs' dots are drawn as one small image inside the SVG: 1,300
-    vector dots would make each page ten times heavier, and the dots carry no text.
+    Like the spine chart, the background is drawn and saved once per batch and `svg()` only
+    writes this PCN's marker into it. The other PCNs' dots are drawn as one small image inside
+    the SVG: 1,300 vector dots would make each page ten times heavier, and the dots carry no text.
     """
 
-    def __init__(self, points: Sequence[FunnelPoint], england: float, y_label: str) -> None:
-        self.fig = Figure(figsize=(3.6, 2.9))
-        self.fig.subplots_adjust(left=0.17, right=0.97, top=0.97, bottom=0.38)
-        ax = self.fig.add_subplot()
+    MARKER_SIZE = 8.0  # points
+
+    def __init__(
+        self, points: Sequence[FunnelPoint], england: float, y_label: str, key: str | None = None
+    ) -> None:
+        fig = Figure(figsize=(3.6, 2.9))
+        fig.subplots_adjust(left=0.17, right=0.97, top=0.97, bottom=0.38)
+        ax = fig.add_subplot()
         ordered = sorted(points, key=lambda p: p.denominator)
         xs = [p.denominator for p in ordered]
         ax.scatter(
@@ -206,34 +329,40 @@ class FunnelChart:
                 )
                 ax.plot(*zip(*limits, strict=True), style, color=GREY, lw=0.9, label=label)
         ax.axhline(england, color=ENGLAND_COLOUR, lw=1.2, label="England")
-        (self.marker,) = ax.plot(
+        # the legend's key for the PCN's marker; the marker itself is written in per PCN
+        (slot,) = ax.plot(
             [],
             [],
             linestyle="none",
             marker="o",
-            markersize=8,
+            markersize=self.MARKER_SIZE,
             markerfacecolor="#ffffff",
-            markeredgecolor="#212b32",
+            markeredgecolor=MARKER_EDGE,
             label="This PCN",
         )
         ax.set_xscale("log")
+        # denominators as plain counts at 1, 2 and 5 per decade: the default labels (2x10^4 on
+        # every minor tick) ran into each other when PCNs span less than a decade
+        ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
+        ax.xaxis.set_minor_locator(LogLocator(subs=(3.0, 4.0, 6.0, 7.0, 8.0, 9.0)))
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("Denominator (log scale)", fontsize=8)
         ax.set_ylabel(y_label, fontsize=8)
         ax.tick_params(labelsize=7)
-        # below the axes, so it never hides a PCN
+        # below the axes, so it never hides a PCN; two columns fit the figure's width
         ax.legend(
-            frameon=False, fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncols=4
+            frameon=False, fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.28), ncols=2
         )
-        self.ax = ax
+        self._freeze(fig, ax, [slot], key or f"funnel {y_label}")
 
     def svg(self, denominator: float | None, value: float | None, signal: str, label: str) -> str:
-        if denominator is None or value is None:
-            self.marker.set_data([], [])
-        else:
-            self.marker.set_data([denominator], [value])
-            self.marker.set_marker(SIGNAL_MARKERS.get(signal, "o"))
-            self.marker.set_markerfacecolor(SIGNAL_COLOURS.get(signal, "#ffffff"))
-        return to_svg(self.fig, label)
+        marker = ""
+        if denominator is not None and value is not None:
+            shape = SIGNAL_MARKERS.get(signal, "o")
+            colour = SIGNAL_COLOURS.get(signal, "#ffffff")
+            marker = self._marker(0, denominator, value, shape, self.MARKER_SIZE, colour)
+        return self._compose([marker], label)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -287,29 +416,93 @@ def spc(values: Sequence[float]) -> SpcResult:
 SPC_COLOURS = {"": "#aeb7bd", "special": "#490092"}  # grey common cause; purple: no judgement
 
 
-def spc_chart(labels: Sequence[str], values: Sequence[float], result: SpcResult, label: str) -> str:
-    """The run chart: points in order, mean and process limits; special causes purple squares."""
-    fig = Figure(figsize=(3.6, 2.6))
-    fig.subplots_adjust(left=0.14, right=0.97, top=0.97, bottom=0.36)
-    ax = fig.add_subplot()
-    xs = list(range(len(values)))
-    ax.plot(xs, values, color=GREY, lw=1)
-    common = [(x, v) for x, v, s in zip(xs, values, result.signals, strict=True) if not s]
-    special = [(x, v) for x, v, s in zip(xs, values, result.signals, strict=True) if s]
-    if common:
-        ax.plot(*zip(*common, strict=True), "o", color=SPC_COLOURS[""], ms=4, label="Common cause")
-    if special:
-        ax.plot(
-            *zip(*special, strict=True),
+class RunChart:
+    """Run charts that share their x axis (the periods) and legend: those are drawn and saved
+    once; per PCN matplotlib redraws only what changes - the y axis (limits and ticks from the
+    PCN's own data, as autoscaling gives them), the series, the points and the mean and limit
+    lines - into the saved markup. Text layout of the rotated period labels and the legend, most
+    of a savefig, is done once per batch.
+    """
+
+    def __init__(self, labels: Sequence[str], has_common: bool, has_special: bool) -> None:
+        fig = Figure(figsize=(3.6, 2.6), dpi=72)  # SVG user units are points: 72 per inch
+        fig.subplots_adjust(left=0.14, right=0.97, top=0.97, bottom=0.36)
+        ax = fig.add_subplot()
+        xs = list(range(len(labels)))
+        (self.series,) = ax.plot(xs, [0.0] * len(xs), color=GREY, lw=1)
+        # present in the legend only when the chart has such points, as in a chart of its own
+        (self.common,) = ax.plot(
+            [], [], "o", color=SPC_COLOURS[""], ms=4, label="Common cause" if has_common else None
+        )
+        (self.special,) = ax.plot(
+            [],
+            [],
             "s",
             color=SPC_COLOURS["special"],
             ms=5,
-            label="Special cause",
+            label="Special cause" if has_special else None,
         )
-    ax.axhline(result.mean, color="#212b32", lw=0.9, label="Mean")
-    for limit in (result.lower, result.upper):
-        ax.axhline(limit, color=GREY, lw=0.8, ls="--")
-    ax.set_xticks(xs, labels, rotation=45, ha="right", fontsize=6)
-    ax.tick_params(axis="y", labelsize=7)
-    ax.legend(frameon=False, fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncols=3)
-    return to_svg(fig, label)
+        self.mean = ax.axhline(0.0, color="#212b32", lw=0.9, label="Mean")
+        self.limits = [ax.axhline(0.0, color=GREY, lw=0.8, ls="--") for _ in range(2)]
+        ax.set_xticks(xs, labels, rotation=45, ha="right", fontsize=6)
+        ax.tick_params(axis="y", labelsize=7)
+        ax.legend(
+            frameon=False, fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncols=3
+        )
+        ax.set_xlim(ax.get_xlim())  # the periods' axis is fixed; only y follows each PCN
+        self._data = [self.series, self.common, self.special, self.mean, *self.limits]
+        slot = ax.plot([], [], gid="pcn-data")[0]  # where the PCN's part goes in the drawing
+        for artist in [*self._data, ax.yaxis]:
+            artist.set_visible(False)
+        self._fig, self._ax = fig, ax
+        self._prefix = _id_prefix("run chart " + "|".join(labels))
+        svg = _figure_svg(fig, self._prefix)
+        self._head, self._tail = svg.split(f'<g id="{self._prefix}-pcn-data"/>')
+        slot.remove()
+        for artist in [*self._data, ax.yaxis]:
+            artist.set_visible(True)
+            artist.set_clip_on(False)  # the PCN's part references no clip path of the background
+
+    def svg(self, values: Sequence[float], result: SpcResult, label: str) -> str:
+        xs = list(range(len(values)))
+        self.series.set_ydata(values)
+        for line, special in ((self.common, False), (self.special, True)):
+            points = [(x, v) for x, v, s in zip(xs, values, result.signals, strict=True)]
+            points = [p for p, s in zip(points, result.signals, strict=True) if bool(s) == special]
+            line.set_data([x for x, _ in points], [v for _, v in points])
+        self.mean.set_ydata([result.mean] * 2)
+        for line, limit in zip(self.limits, (result.lower, result.upper), strict=True):
+            line.set_ydata([limit] * 2)
+        # y limits as a chart of its own gets them: every line's data, with the usual margins
+        self._ax.relim()
+        self._ax.autoscale_view(scalex=False)
+        buffer = io.StringIO()
+        renderer = RendererSVG(*(self._fig.get_size_inches() * 72), buffer)
+        start = buffer.tell()
+        for artist in [*self._data, self._ax.yaxis]:
+            artist.draw(renderer)
+        drawn = buffer.getvalue()[start:]
+        # ids of this part: their own prefix, so they never meet the background's
+        prefix = self._prefix + "d"
+        drawn = re.sub(r'\bid="([^"]+)"', rf'id="{prefix}-\1"', drawn)
+        drawn = _lighter(re.sub(r'href="#', f'href="#{prefix}-', drawn))
+        return _labelled(self._head + drawn + self._tail, label)
+
+
+def spc_chart(
+    labels: Sequence[str],
+    values: Sequence[float],
+    result: SpcResult,
+    label: str,
+    charts: dict[tuple, RunChart] | None = None,
+) -> str:
+    """The run chart: points in order, mean and process limits; special causes purple squares.
+
+    `charts` keeps the drawn backgrounds for a batch: charts with the same periods and legend
+    share one."""
+    has_special = any(result.signals)
+    key = (tuple(labels), not all(result.signals), has_special)
+    charts = {} if charts is None else charts
+    if key not in charts:
+        charts[key] = RunChart(*key)
+    return charts[key].svg(values, result, label)

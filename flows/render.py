@@ -7,6 +7,7 @@ the release folder and the site metadata), so batches can run in parallel task r
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 import re
@@ -28,6 +29,7 @@ from flows.charts import (
     SPC_MIN_POINTS,
     FunnelChart,
     FunnelPoint,
+    RunChart,
     SpineChart,
     SpineIndicator,
     distribution_chart,
@@ -175,6 +177,47 @@ def scale_svg(svg: str, factor: float) -> str:
     return re.sub(r'\b(width|height)="([\d.]+)pt"', scaled, head) + ">" + rest
 
 
+# matplotlib's SVG text: anchor point, baseline, style (font size, anchor) and the escaped text
+_SVG_TEXT = re.compile(
+    r'<text style="font-size: ([\d.]+)px; font-family: [^;"]*; text-anchor: (start|middle|end)" '
+    r'x="([-\d.]+)" y="([-\d.]+)" transform="rotate\(-0 [-\d.]+ [-\d.]+\)">([^<]*)</text>'
+)
+# DejaVu Sans: the baseline sits 0.846 em below the top of a line box 1 em high (ascent 0.928 em,
+# descent 0.236 em, the half-leading shared above and below)
+_BASELINE_EM = 0.846
+
+
+def print_chart(svg: str, factor: float, label: str) -> str:
+    """A chart for the PDF, drawn `factor` times its screen size: the drawing as an SVG image
+    (data URL, its label as alternative text) and its horizontal text as HTML laid over it.
+
+    WeasyPrint lays out SVG text letter by letter (about 0.3 ms a letter: a spine chart's labels
+    cost more than the rest of its drawing), and inline, every element of the drawing joins the
+    page's tree and is parsed as HTML and matched against every stylesheet. As an image it is
+    parsed once as SVG; the labels, as HTML, stay text in the PDF at the place matplotlib put
+    them (the anchor and baseline of each <text> element)."""
+    width, height = (float(v) for v in re.search(r'viewBox="0 0 ([\d.]+) ([\d.]+)"', svg).groups())
+    spans = []
+    for size, anchor, x, y, text in _SVG_TEXT.findall(svg):
+        font = float(size) * factor
+        # a box the chart's width, its text aligned to the anchor point
+        left = {"start": 0.0, "middle": width / 2, "end": width}[anchor]
+        align = {"start": "left", "middle": "center", "end": "right"}[anchor]
+        spans.append(
+            f'<span class="chart-text" style="left: {(float(x) - left) * factor:.2f}pt; '
+            f"top: {float(y) * factor - _BASELINE_EM * font:.2f}pt; width: {width * factor:.2f}pt; "
+            f'font-size: {font:.2f}pt; text-align: {align}">{text}</span>'
+        )
+    drawing = scale_svg(_SVG_TEXT.sub("", svg), factor)
+    data = base64.b64encode(drawing.encode("utf-8")).decode("ascii")
+    alt = label.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+    return (
+        f'<div class="chart-frame" style="width: {width * factor:.2f}pt; '
+        f'height: {height * factor:.2f}pt">'
+        f'<img alt="{alt}" src="data:image/svg+xml;base64,{data}">{"".join(spans)}</div>'
+    )
+
+
 def render_pcn_pages(
     db_path: str, codes: list[str], release_dir: str, site: dict, print_dir: str | None = None
 ) -> int:
@@ -261,10 +304,12 @@ def render_pcn_pages(
             points,
             england[indicator_id],
             f"{catalogue[indicator_id]['short_title']}",
+            key=f"funnel {indicator_id}",
         )
         for indicator_id, points in funnel_points.items()
         if england.get(indicator_id) is not None
     }
+    run_charts: dict[tuple, RunChart] = {}  # run charts drawn once per batch, by their periods
     written = 0
     for code in sorted(codes):
         pcn = pcns[code]
@@ -273,10 +318,11 @@ def render_pcn_pages(
             row["indicator"] = catalogue[row["indicator_id"]]
             row["period_label"] = format_period(row["period_start"], row["period_end"])
         by_indicator = {r["indicator_id"]: r for r in rows}
+        spine_label = f"Spine chart: {pcn['pcn_name']} against the spread of all PCNs and England"
         spine_svg = spine.svg(
             [by_indicator[i["indicator_id"]]["value"] for i in indicators],
             [signal_of(by_indicator[i["indicator_id"]]) for i in indicators],
-            label=f"Spine chart: {pcn['pcn_name']} against the spread of all PCNs and England",
+            label=spine_label,
         )
         funnel_figures = [
             funnel_figure(by_indicator[i], funnels[i], pcn["pcn_name"])
@@ -284,7 +330,7 @@ def render_pcn_pages(
             if i in by_indicator
         ]
         trends = [
-            trend_figure(catalogue[indicator_id], points, pcn["pcn_name"])
+            trend_figure(catalogue[indicator_id], points, pcn["pcn_name"], run_charts)
             for indicator_id, points in trends_by_pcn[code].items()
         ]
         compared = [r for r in rows if r["compared_to_england"] != "not compared"]
@@ -309,7 +355,7 @@ def render_pcn_pages(
         )
         write_text(out / f"{code}.html", template.render(**context))
         if print_dir is not None:
-            context["spine_svg"] = scale_svg(spine_svg, PRINT_SPINE_SCALE)
+            context["spine_svg"] = print_chart(spine_svg, PRINT_SPINE_SCALE, spine_label)
             write_text(
                 Path(print_dir) / f"{code}.html", print_template.render(**context, for_pdf=True)
             )
@@ -347,8 +393,14 @@ def funnel_figure(row: dict, chart: FunnelChart, pcn_name: str) -> dict:
     }
 
 
-def trend_figure(indicator: dict, points: list[dict], pcn_name: str) -> dict:
-    """The over-time table, and an SPC run chart where enough periods have a value."""
+def trend_figure(
+    indicator: dict,
+    points: list[dict],
+    pcn_name: str,
+    run_charts: dict[tuple, RunChart] | None = None,
+) -> dict:
+    """The over-time table, and an SPC run chart where enough periods have a value
+    (`run_charts`: the batch's drawn run charts, shared by PCNs with the same periods)."""
     known = [p for p in points if p["value"] is not None]
     figure: dict[str, Any] = {"indicator": indicator, "points": points, "svg": None}
     if indicator["is_headline"] and len(known) >= SPC_MIN_POINTS:
@@ -369,6 +421,7 @@ def trend_figure(indicator: dict, points: list[dict], pcn_name: str) -> dict:
                 f"mean {result.mean:.{indicator['decimals']}f}; {special} of {len(known)} "
                 "points show special cause variation."
             ),
+            charts=run_charts,
         )
     return figure
 
@@ -531,13 +584,16 @@ RELEASE_BASE_URL = "file:///pcn-benchmark-release/"
 
 
 class ReleaseFetcher(URLFetcher):
-    """Reads the release folder's own files; refuses every other URL (no network)."""
+    """Reads the release folder's own files and data: URLs (the PDF's charts); refuses every
+    other URL (no network)."""
 
     def __init__(self, root: Path) -> None:
-        super().__init__(allowed_protocols={"file"})
+        super().__init__(allowed_protocols={"file", "data"})
         self.root = root
 
     def fetch(self, url: str, headers: dict | None = None) -> Any:
+        if url.startswith("data:"):
+            return super().fetch(url, headers)
         if not url.startswith(RELEASE_BASE_URL):
             raise ValueError(f"refusing to fetch {url}: the PDF uses its release's files only")
         return super().fetch(self.root.as_uri() + "/" + url[len(RELEASE_BASE_URL) :], headers)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from flows.charts import FunnelChart, FunnelPoint, spc, spc_chart
@@ -67,3 +69,22 @@ def test_print_charts_are_scaled_by_their_size_attributes():
     svg = '<svg role="img" width="518.4pt" height="527.04pt" viewBox="0 0 518.4 527.04"><g/></svg>'
     scaled = scale_svg(svg, 0.5)
     assert 'width="259.20pt" height="263.52pt" viewBox="0 0 518.4 527.04"' in scaled
+
+
+def test_a_shared_run_chart_draws_each_pcn_as_a_chart_of_its_own():
+    labels = [f"Q{i} 2024" for i in range(10)]
+    first, second = (
+        [1.0, 1.2, 0.9, 1.1, 1.0, 0.8, 1.2, 1.0, 0.9, 1.1],
+        [30, 35, 20, 41] * 2 + [9, 60],
+    )
+    charts: dict = {}
+    spc_chart(labels, first, spc(first), "Run chart A", charts)
+    shared = spc_chart(labels, second, spc(second), "Run chart B", charts)
+    assert len(charts) == 1  # the second PCN reused the first one's drawing
+    assert shared == spc_chart(labels, second, spc(second), "Run chart B", {})
+    # its own y axis: ticks follow its data (30s and 40s), not the first PCN's (around 1)
+    ticks = re.findall(r">([\d.\u2212]+)</text>", shared)
+    assert "40" in ticks and "1.0" not in ticks
+    assert len(re.findall(r'\bid="([^"]+)"', shared)) == len(
+        set(re.findall(r'\bid="([^"]+)"', shared))
+    )
