@@ -11,6 +11,7 @@ import io
 import os
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -52,6 +53,25 @@ def csv_cell(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     return neutralise(str(value))
+
+
+def column_formatters(fmt: Callable[[Any], str], width: int) -> list[Callable[[Any], str]]:
+    """One memoised formatter per column: most cells of a download repeat a value already seen
+    in their column (codes, names, periods, benchmarks), and a column holds one type, so equal
+    values format the same."""
+
+    def memoised() -> Callable[[Any], str]:
+        seen: dict[Any, str] = {}
+
+        def cell(value: Any) -> str:
+            text = seen.get(value)
+            if text is None:
+                text = seen[value] = fmt(value)
+            return text
+
+        return cell
+
+    return [memoised() for _ in range(width)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -177,8 +197,9 @@ def write_csv(names: list[str], rows: list[tuple], path: Path) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(names)
+    cells = column_formatters(csv_cell, len(names))
     for row in rows:
-        writer.writerow([csv_cell(v) for v in row])
+        writer.writerow([cell(v) for cell, v in zip(cells, row, strict=True)])
     fd, tmp = _atomic(path)
     with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
         fh.write(buffer.getvalue())
@@ -281,9 +302,10 @@ def write_ods(sheet: str, names: list[str], rows: list[tuple], path: Path) -> No
             )
             out.write("".join(_ods_cell(name) for name in names))
             out.write("</table:table-row></table:table-header-rows>")
+            cells = column_formatters(_ods_cell, len(names))
             for row in rows:
                 out.write("<table:table-row>")
-                out.write("".join(_ods_cell(v) for v in row))
+                out.write("".join([cell(v) for cell, v in zip(cells, row, strict=True)]))
                 out.write("</table:table-row>")
             out.write("</table:table></office:spreadsheet></office:body></office:document-content>")
     _publish(tmp, path)
