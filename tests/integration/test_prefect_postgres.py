@@ -10,11 +10,10 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.conftest import FIXTURE_LANDING, FIXTURE_PERIOD
-from tests.integration.test_prefect_server import BIN, _free_port, _stop, _wait_for
+from tests.integration.test_prefect_server import BIN, _free_port, running_server, server_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -97,14 +96,7 @@ def _psql(url: str, sql: str) -> str:
 
 
 def test_a_prefect_server_on_postgresql_records_a_published_run(postgres: str, tmp_path: Path):
-    home, port = tmp_path / "prefect_home", _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env |= {
-        "PREFECT_HOME": str(home),
-        "PREFECT_API_DATABASE_CONNECTION_URL": postgres,
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "DO_NOT_TRACK": "1",
-    }
+    env = server_env(tmp_path / "prefect_home", PREFECT_API_DATABASE_CONNECTION_URL=postgres)
     upgrade = subprocess.run(
         [str(BIN / "prefect"), "server", "database", "upgrade", "-y"],
         env=env,
@@ -116,24 +108,7 @@ def test_a_prefect_server_on_postgresql_records_a_published_run(postgres: str, t
     tables = "select count(*) from information_schema.tables where table_name = 'flow_run'"
     assert _psql(postgres, tables) == "1"
 
-    log = (tmp_path / "server.log").open("wb")
-    server = subprocess.Popen(
-        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    api = f"http://127.0.0.1:{port}/api"
-    try:
-
-        def healthy() -> bool:
-            try:
-                return httpx.get(f"{api}/health", timeout=2).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        _wait_for(healthy, 180, "the Prefect server on PostgreSQL", server)
+    with running_server(env, tmp_path / "server.log") as api:
         out = tmp_path / "out"
         client_env = {k: v for k, v in env.items() if k != "PREFECT_API_DATABASE_CONNECTION_URL"}
         done = subprocess.run(
@@ -151,9 +126,6 @@ def test_a_prefect_server_on_postgresql_records_a_published_run(postgres: str, t
         )
         assert done.returncode == 0, done.stderr[-3000:]
         assert (out / "site" / "pcn" / "U31970.html").is_file()
-    finally:
-        _stop(server)
-        log.close()
     # the run, its tasks and its artifact are PostgreSQL rows
     states = _psql(
         postgres,

@@ -12,6 +12,7 @@ import sys
 import textwrap
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -54,19 +55,22 @@ def _wait_for(check, timeout: float, what: str, process: subprocess.Popen | None
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """`prefect server start` on a free port with its own PREFECT_HOME; yields the environment
-    a client needs."""
-    home = tmp_path_factory.mktemp("prefect_server")
-    port = _free_port()
+def server_env(home: Path, **settings: str) -> dict[str, str]:
+    """This environment without PREFECT_* settings, plus a Prefect home of its own."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env |= {
+    return env | {
         "PREFECT_HOME": str(home),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "DO_NOT_TRACK": "1",
+        **settings,
     }
-    log = (home / "server.log").open("wb")
+
+
+@contextmanager
+def running_server(env: dict[str, str], log_path: Path) -> Iterator[str]:
+    """`prefect server start` on a free port of 127.0.0.1 until healthy; yields its API URL."""
+    port = _free_port()
+    log = log_path.open("wb")
     process = subprocess.Popen(
         [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
         env=env,
@@ -84,10 +88,19 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]
 
     try:
         _wait_for(healthy, 180, "the Prefect server's /api/health", process)
-        yield env | {"PREFECT_API_URL": api}
+        yield api
     finally:
         _stop(process)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A Prefect server with its own PREFECT_HOME; yields the environment a client needs."""
+    home = tmp_path_factory.mktemp("prefect_server")
+    env = server_env(home)
+    with running_server(env, home / "server.log") as api:
+        yield env | {"PREFECT_API_URL": api}
 
 
 def _client(env: dict[str, str], code: str) -> dict:
