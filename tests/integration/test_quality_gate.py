@@ -311,6 +311,7 @@ def test_a_broken_mart_is_refused(published, monkeypatch):
         r"qa_pcn_completeness: expect_column_pair_values_to_be_equal",
         period=FIXTURE_PERIOD,
         data_dir=str(FIXTURE_LANDING),
+        force=True,  # the same inputs and code are published: only a forced run rebuilds
     )
 
 
