@@ -211,7 +211,7 @@ def _print_summary(summary: dict) -> None:
         what = ", ".join(f"{c['source']} {c['vintage']} {c['file']} {c['change']}" for c in changed)
         typer.echo(
             f"  republished: replaces {summary['replaces']['release_id']} "
-            f"({what or 'same inputs; code, tools or settings changed'})"
+            f"({what or 'same inputs; code, tools, settings or --pcn selection changed'})"
         )
     typer.echo(f"  site:    {summary['site']}/index.html")
     typer.echo(f"  report:  {summary['site']}/report.pdf")

@@ -62,7 +62,7 @@ def _republication_lines(replaces: dict[str, Any] | None) -> list[str]:
         + (
             f"{len(changed)} input file(s) changed:"
             if changed
-            else "the inputs are the same (the code, tools or settings changed)."
+            else "the inputs are the same (the code, tools, settings or PCN selection changed)."
         ),
         "",
         *(
