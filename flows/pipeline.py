@@ -361,8 +361,39 @@ def _validation_counts(results: list[validate.CheckResult]) -> dict[str, int]:
     }
 
 
+def _input_record(i: NormalisedInput) -> dict[str, Any]:
+    """An input file as manifest.json records it."""
+    return {
+        "source": i.source,
+        "product": i.product,
+        "vintage": i.vintage,
+        "path": i.path,
+        "origin": i.origin,
+        "bytes": i.bytes,
+        "sha256": i.sha256,
+        "schema_version": i.schema_version,
+        "source_status": i.source_status,
+        "rows": sum(i.tables.values()),
+    }
+
+
+def _summary_inputs(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The run summary's line per input, from the manifest's records (a reused release's too)."""
+    return [
+        {
+            "source": r["source"],
+            "product": r["product"],
+            "vintage": r["vintage"],
+            "rows": r.get("rows", 0),
+            "status": r["source_status"],
+            "file": Path(r["path"]).name,
+        }
+        for r in records
+    ]
+
+
 def _write_manifest(
-    release_dir: Path, summary: RunSummary, inputs: list[NormalisedInput], key: str
+    release_dir: Path, summary: RunSummary, records: list[dict[str, Any]], key: str
 ) -> None:
     manifest = {
         "run_id": summary.run_id,
@@ -370,21 +401,7 @@ def _write_manifest(
         "period": summary.period,
         "publication_key": key,
         "replaces": summary.replaces,
-        "inputs": [
-            {
-                "source": i.source,
-                "product": i.product,
-                "vintage": i.vintage,
-                "path": i.path,
-                "origin": i.origin,
-                "bytes": i.bytes,
-                "sha256": i.sha256,
-                "schema_version": i.schema_version,
-                "source_status": i.source_status,
-                "rows": sum(i.tables.values()),
-            }
-            for i in inputs
-        ],
+        "inputs": records,
         "tool_versions": _tool_versions(),
         "stage_timings_s": summary.timings,
         "validation": summary.validation,
@@ -400,16 +417,14 @@ def _write_manifest(
 
 def _published_period(out: Path) -> str | None:
     """The period the site shows; None (the newest landed) when nothing is published yet."""
-    current = publish.current_release(out)
-    manifest = publish.read_manifest(current) if current else None
+    manifest = publish.published_manifest(out)
     return manifest["period"] if manifest else None
 
 
 def _replaced_release(out: Path, period: str, selected: list[LandedFile]) -> dict | None:
     """When the published release is of this period and was built differently (a publisher's
     revision landed, or the code changed), this run republishes it: say what changed."""
-    current = publish.current_release(out)
-    manifest = publish.read_manifest(current) if current else None
+    manifest = publish.published_manifest(out)
     if not manifest or manifest.get("period") != period:
         return None
     now = [
@@ -448,17 +463,7 @@ def _reuse(out: Path, release: Path, timings: dict[str, float]) -> dict:
             indicators=counts["indicators"],
             indicator_rows=counts["indicator_rows"],
             timings=timings,
-            inputs=[
-                {
-                    "source": i["source"],
-                    "product": i["product"],
-                    "vintage": i["vintage"],
-                    "rows": i.get("rows", 0),
-                    "status": i["source_status"],
-                    "file": Path(i["path"]).name,
-                }
-                for i in manifest["inputs"]
-            ],
+            inputs=_summary_inputs(manifest["inputs"]),
             validation=manifest["validation"],
             reused=True,
         )
@@ -613,6 +618,7 @@ def _publish(
         lambda: _map(render_pcn_pdf_batch, [(b, print_dir, str(release_dir)) for b in batches]),
     )
 
+    records = [_input_record(i) for i in inputs]
     summary = RunSummary(
         run_id=run_id,
         release_id=release_id,
@@ -624,17 +630,7 @@ def _publish(
         indicators=indicators,
         indicator_rows=indicator_rows,
         timings=timings,
-        inputs=[
-            {
-                "source": i.source,
-                "product": i.product,
-                "vintage": i.vintage,
-                "rows": sum(i.tables.values()),
-                "status": i.source_status,
-                "file": Path(i.path).name,
-            }
-            for i in inputs
-        ],
+        inputs=_summary_inputs(records),
         validation=_validation_counts(results),
         replaces=replaces,
     )
@@ -645,7 +641,7 @@ def _publish(
             replaces=replaces["release_id"],
             changed=len(replaces["changed_inputs"]),
         )
-    _write_manifest(release_dir, summary, inputs, key)
+    _write_manifest(release_dir, summary, records, key)
     _run("publish", timings, publish_release, out, release_dir)
     return asdict(summary)
 

@@ -61,6 +61,12 @@ def read_manifest(release: Path) -> dict | None:
         return None
 
 
+def published_manifest(out_dir: Path) -> dict | None:
+    """The manifest of the release `<out>/site` points at; None when nothing is published."""
+    current = current_release(out_dir)
+    return read_manifest(current) if current else None
+
+
 def find_release(out_dir: Path, key: str) -> Path | None:
     """A kept, finished release built from exactly this publication key (the published one
     first): a run with this key would rebuild it byte for byte."""
