@@ -21,24 +21,23 @@ def reference_date(period: str) -> date:
     return date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)
 
 
-def _revised_on(file: LandedFile) -> str | None:
-    """The landing date of a publisher's revision (it lands in <vintage>/revisions/<date>/)."""
-    return file.path.parent.name if file.path.parent.parent.name == "revisions" else None
+def _revision_news(file: LandedFile, period: str) -> str | None:
+    """The landing date of a publisher's revision in use, when it is news for this period: a
+    revision lands in <vintage>/revisions/<landed-date>[-n]/ (landing.land_file) and counts when
+    it landed after the previous period ended."""
+    if file.path.parent.parent.name != "revisions":
+        return None
+    landed = file.path.parent.name[:10]  # a second revision the same day lands in <date>-2/
+    return landed if landed > reference_date(previous_period(period)).isoformat() else None
 
 
 def revisions_in_use(used: list[LandedFile], period: str) -> list[dict]:
     """Every file this period uses, trend series included, that is a publisher's revision which
     landed after the previous period ended: the changes log's record of why it was republished."""
-    since = reference_date(previous_period(period)).isoformat()
     rows = [
-        {
-            "label": f.spec.label,
-            "vintage": f.vintage,
-            "file": f.path.name,
-            "revised_on": revised_on[:10],
-        }
+        {"label": f.spec.label, "vintage": f.vintage, "file": f.path.name, "revised_on": landed}
         for f in used
-        if (revised_on := _revised_on(f)) and revised_on > since
+        if (landed := _revision_news(f, period))
     ]
     return sorted(rows, key=lambda r: (r["label"], r["vintage"], r["file"]))
 
@@ -51,11 +50,7 @@ def source_changes(landed: list[LandedFile], period: str) -> list[dict]:
     rows = []
     for key in sorted(now):
         current, previous = now[key], before.get(key)
-        # a revision lands in <vintage>/revisions/<landed-date>/ (landing.land_file); it is news
-        # when it landed after the previous period ended
-        revised_on = _revised_on(current)
-        if revised_on and revised_on <= reference_date(previous_period(period)).isoformat():
-            revised_on = None
+        revised_on = _revision_news(current, period)
         if previous is None:
             change = "first used"
         elif previous.vintage != current.vintage:

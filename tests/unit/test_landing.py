@@ -124,3 +124,27 @@ def test_a_second_revision_the_same_day_and_a_return_to_the_original_both_land(t
     assert [p.read_text() for p in paths] == ["v1\n", "v2\n", "v3\n", "v1\n"]
     [current] = [f for f in landing.scan(data) if f.source == "qof"]
     assert current.path == paths[-1]
+
+
+def test_a_second_revision_on_one_day_is_dated_by_its_landing_day(tmp_path: Path):
+    """The changes page dates revisions: a second one the same day lands in <date>-2/ and is
+    still dated that day, on the sources table and in the list of revisions used."""
+    import shutil
+
+    from flows.changes import revisions_in_use, source_changes
+
+    zone = tmp_path / "landing"
+    shutil.copytree(FIXTURE_LANDING, zone)
+    qof = zone / "qof/2025-03/PREVALENCE_2425.csv"
+    text = qof.read_text(encoding="utf-8")
+    for n, landed_at in enumerate(("2026-08-03T09:00:00Z", "2026-08-03T15:00:00Z"), start=1):
+        revised = tmp_path / f"v{n}" / qof.name
+        revised.parent.mkdir()
+        revised.write_text(text + f"L99999,MH,{n}.0,TOTAL,100\n", encoding="utf-8")
+        landing.land_file(revised, zone, "qof", "2025-03", origin="test", landed_at=landed_at)
+    landed = landing.scan(zone)
+    [row] = [r for r in source_changes(landed, "2026-07") if r["source"] == "qof"]
+    assert row["revised_on"] == "2026-08-03" and row["file"] == qof.name
+    used = landing.select_with_series(landed, "2026-07")
+    assert [r["revised_on"] for r in revisions_in_use(used, "2026-07")] == ["2026-08-03"]
+    assert [f.path.parent.name for f in used if f.source == "qof"] == ["2026-08-03-2"]
