@@ -210,7 +210,9 @@ def _context(docs_dir: Path | None) -> Any:
                 "show_how_to_buttons": False,
                 "store_backend": {
                     "class_name": "TupleFilesystemStoreBackend",
-                    "base_directory": str(docs_dir),
+                    # GX's file store takes absolute paths only; `--out` may be relative
+                    # (`make run` writes to `build`)
+                    "base_directory": str(docs_dir.resolve()),
                 },
                 "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
             },

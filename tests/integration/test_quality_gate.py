@@ -102,6 +102,16 @@ def test_the_fixture_passes_every_critical_expectation(clean_frames):
     assert [r.label for r in results if not r.success and r.severity == "critical"] == []
 
 
+def test_data_docs_build_into_a_relative_folder(clean_frames, tmp_path, monkeypatch):
+    """`make run` publishes into `build`, a relative path: the Data Docs land under it."""
+    monkeypatch.chdir(tmp_path)
+    results = validate.validate_frames(
+        clean_frames, "raw_", Path("build/docs"), only={"imd__practice_scores"}
+    )
+    assert results and all(r.success for r in results)
+    assert (tmp_path / "build/docs/index.html").is_file()
+
+
 def _row(frame: pd.DataFrame, kwargs: dict) -> int:
     """A row the expectation looks at (its row_condition holds), with its columns present."""
     candidates = frame.query(kwargs["row_condition"]) if "row_condition" in kwargs else frame
