@@ -67,17 +67,30 @@ def server_env(home: Path, **settings: str) -> dict[str, str]:
 
 
 @contextmanager
+def background(
+    command: list[str], env: dict[str, str], log_path: Path, cwd: Path | None = None
+) -> Iterator[subprocess.Popen]:
+    """A process in its own session, its output in `log_path`; stopped (with its children) at
+    the end of the block."""
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command,
+            env=env,
+            cwd=cwd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            yield process
+        finally:
+            _stop(process)
+
+
+@contextmanager
 def running_server(env: dict[str, str], log_path: Path) -> Iterator[str]:
     """`prefect server start` on a free port of 127.0.0.1 until healthy; yields its API URL."""
     port = _free_port()
-    log = log_path.open("wb")
-    process = subprocess.Popen(
-        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
     api = f"http://127.0.0.1:{port}/api"
 
     def healthy() -> bool:
@@ -86,12 +99,10 @@ def running_server(env: dict[str, str], log_path: Path) -> Iterator[str]:
         except httpx.HTTPError:
             return False
 
-    try:
+    command = [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)]
+    with background(command, env, log_path) as process:
         _wait_for(healthy, 180, "the Prefect server's /api/health", process)
         yield api
-    finally:
-        _stop(process)
-        log.close()
 
 
 @pytest.fixture(scope="module")
@@ -159,26 +170,9 @@ def test_a_served_deployment_runs_through_the_api_and_reruns_identically(
     server: dict[str, str], tmp_path: Path
 ):
     out = tmp_path / "out"
-    serve_log = (tmp_path / "serve.log").open("wb")
-    runner = subprocess.Popen(
-        [
-            str(BIN / "pcn-benchmark"),
-            "serve",
-            "--name",
-            "e2e",
-            "--no-schedule",
-            "--data-dir",
-            str(FIXTURE_LANDING),
-            "--out",
-            str(out),
-        ],
-        env=server,
-        cwd=tmp_path,
-        stdout=serve_log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
+    serve = [str(BIN / "pcn-benchmark"), "serve", "--name", "e2e", "--no-schedule"]
+    serve += ["--data-dir", str(FIXTURE_LANDING), "--out", str(out)]
+    with background(serve, server, tmp_path / "serve.log", cwd=tmp_path) as runner:
 
         def registered() -> bool:
             try:
@@ -221,9 +215,6 @@ def test_a_served_deployment_runs_through_the_api_and_reruns_identically(
         assert {"index.html", "report.pdf", "data/indicators.csv"} <= set(after)
         changed = [name for name in before if before[name] != after[name]]
         assert changed == []
-    finally:
-        _stop(runner)
-        serve_log.close()
 
 
 def test_a_killed_run_leaves_the_publication_and_a_second_run_is_refused(
@@ -359,20 +350,9 @@ def test_prefect_yaml_deploys_to_a_process_work_pool_that_runs_it(
             name="pcn-benchmark/monthly", period=FIXTURE_PERIOD, data=FIXTURE_LANDING, out=out
         ),
     )
-    worker_log = (tmp_path / "worker.log").open("wb")
-    worker = subprocess.Popen(
-        [str(BIN / "prefect"), "worker", "start", "--pool", "pcn-benchmark", "--run-once"],
-        env=env,
-        cwd=tmp_path,
-        stdout=worker_log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        worker.wait(timeout=900)
-    finally:
-        _stop(worker)
-        worker_log.close()
+    worker = [str(BIN / "prefect"), "worker", "start", "--pool", "pcn-benchmark", "--run-once"]
+    with background(worker, env, tmp_path / "worker.log", cwd=tmp_path) as process:
+        process.wait(timeout=900)
     state = _client(env, STATE.format(run_id=submitted["id"]))["state"]
     assert state == "COMPLETED", (tmp_path / "worker.log").read_text()[-3000:]
     assert (out / "site" / "index.html").is_file() and (out / "site" / "report.pdf").is_file()
