@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from prefect import flow, task
-from prefect.task_runners import ProcessPoolTaskRunner
+from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner
 
 from flows import (
     changes,
@@ -484,9 +484,25 @@ def _map(render_task: Any, calls: list[tuple]) -> list[Any]:
     return [future.result() for future in futures]
 
 
-# Worker processes: PREFECT_TASKS_RUNNER_PROCESS_POOL_MAX_WORKERS (default: the CPU count). A team
-# can pass another runner, e.g. publish_benchmark.with_options(task_runner=DaskTaskRunner(...)).
-@flow(name="pcn-benchmark", log_prints=True, task_runner=ProcessPoolTaskRunner())
+def render_task_runner(dask_address: str | None) -> TaskRunner:
+    """Where the render batches run: this machine's worker processes
+    (PREFECT_TASKS_RUNNER_PROCESS_POOL_MAX_WORKERS, default the CPU count), or the Dask cluster
+    whose scheduler is at `dask_address` (its workers must have this project installed and see
+    the output folder at the same path)."""
+    if not dask_address:
+        return ProcessPoolTaskRunner()
+    from prefect_dask import DaskTaskRunner
+
+    return DaskTaskRunner(address=dask_address)
+
+
+# The runner is chosen when the module is imported, so the CLI, `serve` and prefect.yaml's
+# deployments (entrypoint flows/pipeline.py:publish_benchmark) all follow the setting.
+@flow(
+    name="pcn-benchmark",
+    log_prints=True,
+    task_runner=render_task_runner(get_settings().dask_address),
+)
 def publish_benchmark(
     period: str | None = None,
     data_dir: str | None = None,

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     """Release folders kept under <out>/releases (the published one is always kept)."""
     render_batch_size: int = 200
     """PCN pages rendered per task."""
+    dask_address: str | None = None
+    """Scheduler of a Dask cluster to render on (e.g. `tcp://10.0.0.5:8786`), through
+    prefect-dask's DaskTaskRunner; unset: worker processes on this machine."""
     notify_url: str | None = None
     """Apprise URL told when a run fails, the quality gate refuses a month or a source is late
     (e.g. `mailtos://...`, `slack://...`, `json://host:port/path`); unset: no notifications."""

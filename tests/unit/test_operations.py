@@ -140,3 +140,16 @@ def test_serve_schedules_the_monthly_run_and_a_daily_recheck(monkeypatch: pytest
     pipeline.serve_deployment("monthly", "0 5 21 * *", FIXTURE_LANDING, Path("out"))
     [only] = served["schedules"]
     assert only.cron == "0 5 21 * *"
+
+
+def test_render_batches_go_to_local_processes_or_the_named_dask_scheduler():
+    from prefect.task_runners import ProcessPoolTaskRunner
+    from prefect_dask import DaskTaskRunner
+
+    from flows.pipeline import render_task_runner
+
+    assert isinstance(render_task_runner(None), ProcessPoolTaskRunner)
+    assert isinstance(render_task_runner(""), ProcessPoolTaskRunner)
+    dask = render_task_runner("tcp://127.0.0.1:8786")
+    assert isinstance(dask, DaskTaskRunner)
+    assert dask.address == "tcp://127.0.0.1:8786"
