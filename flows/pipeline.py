@@ -37,6 +37,7 @@ from flows import (
 )
 from flows.landing import LandedFile
 from flows.normalise import NormalisedInput
+from flows.processes import in_own_process
 from flows.release_info import default_release_date
 from flows.settings import (
     DBT_PROJECT_DIR,
@@ -187,7 +188,7 @@ def stack_inputs(
     selected: list[LandedFile],
     parquet_dir: Path,
 ) -> list[NormalisedInput]:
-    inputs = normalise.stack_files(read, parquet_dir)
+    inputs = in_own_process(normalise.stack_files, read, parquet_dir)
     normalise.write_empty_tables(selected, parquet_dir)
     return inputs
 
@@ -196,16 +197,14 @@ def stack_inputs(
 def validate_inputs(
     data_dir: Path, period: str, inputs: list[NormalisedInput], parquet_dir: Path, docs_dir: Path
 ) -> tuple[list[validate.CheckResult], list[dict]]:
-    """Raw suites on the normalised tables and on what was landed (schema, age, rows); returns
-    the results and each product's age and row-count comparison (for the quality page)."""
-    frames = validate.read_parquet_frames(parquet_dir)
-    frames["inputs__schema"] = validate.schema_frame(parquet_dir)
-    frames["inputs__vintages"] = validate.vintages_frame(
-        inputs, landing.scan(data_dir), period, validate.input_limits()
+    """Raw suites on the normalised tables and on what was landed (schema, age, rows), in a
+    process of their own (flows.processes); returns the results and each product's
+    age and row-count comparison (for the quality page)."""
+    results, vintages = in_own_process(
+        validate.validate_inputs, data_dir, period, inputs, parquet_dir, docs_dir
     )
-    results = validate.validate_frames(frames, "raw_", docs_dir)
     _gate("inputs", results)
-    return results, frames["inputs__vintages"].to_dict("records")
+    return results, vintages
 
 
 @task(name="build_models")
@@ -228,9 +227,7 @@ MART_TABLES = (
 
 @task(name="validate_marts")
 def validate_marts(db_path: Path, docs_dir: Path) -> list[validate.CheckResult]:
-    with render.connect(db_path) as con:
-        frames = {name: con.sql(f"select * from {name}").df() for name in MART_TABLES}
-    results = validate.validate_frames(frames, "mart_", docs_dir)
+    results = in_own_process(validate.validate_marts, db_path, MART_TABLES, docs_dir)
     _gate("marts", results)
     return results
 
@@ -272,7 +269,9 @@ def render_report_pdf(release_dir: str, site: dict) -> None:
 
 @task(name="write_downloads")
 def write_downloads(db_path: str, release_dir: str) -> dict[str, int]:
-    return render.write_downloads(db_path, release_dir)
+    # every indicator row of every period goes through pandas: in its own process (see
+    # flows.processes), beside the render workers
+    return in_own_process(render.write_downloads, db_path, release_dir)
 
 
 @task(name="publish")
@@ -618,6 +617,8 @@ def _publish(
     print_dir = str(work / "print")  # the PCN PDFs' print pages, written with the HTML pages
     batches = _batches(page_codes, settings.render_batch_size)
     with _timed(timings, "html"):
+        # the downloads' process ends before the render workers start beside this one
+        _run("downloads", timings, write_downloads, str(db_path), str(release_dir))
         pages = 0
         for written in _map(
             render_pcn_batch,
@@ -626,7 +627,6 @@ def _publish(
             pages += written
             event("render_progress", pages=pages, of=len(page_codes))
         render_site_pages(str(db_path), str(release_dir), site, quality)
-        _run("downloads", timings, write_downloads, str(db_path), str(release_dir))
     _run("national_pdf", timings, render_report_pdf, str(release_dir), site)
     _run(
         "pcn_pdfs",

@@ -363,6 +363,34 @@ def read_parquet_frames(parquet_dir: Path) -> dict[str, pd.DataFrame]:
     return {p.stem: pd.read_parquet(p) for p in sorted(parquet_dir.glob("*.parquet"))}
 
 
+def validate_inputs(
+    data_dir: Path, period: str, inputs: list[NormalisedInput], parquet_dir: Path, docs_dir: Path
+) -> tuple[list[CheckResult], list[dict]]:
+    """Raw suites on the normalised tables and on what was landed (schema, age, rows); returns
+    the results and each product's age and row-count comparison (for the quality page)."""
+    from flows import landing
+
+    frames = read_parquet_frames(parquet_dir)
+    frames["inputs__schema"] = schema_frame(parquet_dir)
+    frames["inputs__vintages"] = vintages_frame(
+        inputs, landing.scan(data_dir), period, input_limits()
+    )
+    return validate_frames(frames, "raw_", docs_dir), frames["inputs__vintages"].to_dict("records")
+
+
+def validate_marts(db_path: Path, tables: tuple[str, ...], docs_dir: Path) -> list[CheckResult]:
+    """Mart suites on the tables the report renders, read from DuckDB read-only."""
+    import duckdb
+
+    with duckdb.connect(
+        str(db_path),
+        read_only=True,
+        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False},
+    ) as con:
+        frames = {name: con.sql(f"select * from {name}").df() for name in tables}
+    return validate_frames(frames, "mart_", docs_dir)
+
+
 # ---------------------------------------------------------------------------------------------
 # Data Docs that load nothing from another host
 
