@@ -7,6 +7,8 @@ import logging
 import os
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -145,11 +147,31 @@ def run(
         )
     except ValueError as exc:
         _fail(str(exc))
-    for one in periods:
-        summary = _run_one(
-            one, data_dir, out, pcn, release_date, force, republish, in_range=len(periods) > 1
-        )
-        _print_summary(summary)
+    with _one_prefect_api():
+        for one in periods:
+            summary = _run_one(
+                one, data_dir, out, pcn, release_date, force, republish, in_range=len(periods) > 1
+            )
+            _print_summary(summary)
+
+
+@contextmanager
+def _one_prefect_api() -> Iterator[None]:
+    """With no PREFECT_API_URL, Prefect starts a temporary server for the run; but the process
+    pool's render workers are handed the run's settings, not that server, and each would start
+    a temporary server of its own (about 220 MB and 7 s each, their task runs lost with it).
+    Start the temporary server here and put its address in the settings the workers get."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    if PREFECT_API_URL.value():
+        yield
+        return
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()  # the instance Prefect's own client would start and use
+    server.start()
+    with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+        yield
 
 
 def _run_one(
