@@ -416,6 +416,15 @@ def spc(values: Sequence[float]) -> SpcResult:
 SPC_COLOURS = {"": "#aeb7bd", "special": "#490092"}  # grey common cause; purple: no judgement
 
 
+def period_tick_labels(labels: Sequence[str], most: int = 12) -> list[str]:
+    """Every period keeps its tick; beyond `most` periods only every third is labelled, counted
+    back from the newest (always labelled), so 24 monthly labels do not overlap. The chart's
+    data table lists every period."""
+    step = 1 if len(labels) <= most else 3
+    last = len(labels) - 1
+    return [label if (last - i) % step == 0 else "" for i, label in enumerate(labels)]
+
+
 class RunChart:
     """Run charts that share their x axis (the periods) and legend: those are drawn and saved
     once; per PCN matplotlib redraws only what changes - the y axis (limits and ticks from the
@@ -444,7 +453,7 @@ class RunChart:
         )
         self.mean = ax.axhline(0.0, color="#212b32", lw=0.9, label="Mean")
         self.limits = [ax.axhline(0.0, color=GREY, lw=0.8, ls="--") for _ in range(2)]
-        ax.set_xticks(xs, labels, rotation=45, ha="right", fontsize=6)
+        ax.set_xticks(xs, period_tick_labels(labels), rotation=45, ha="right", fontsize=6)
         ax.tick_params(axis="y", labelsize=7)
         ax.legend(
             frameon=False, fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncols=3

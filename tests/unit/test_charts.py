@@ -88,3 +88,14 @@ def test_a_shared_run_chart_draws_each_pcn_as_a_chart_of_its_own():
     assert len(re.findall(r'\bid="([^"]+)"', shared)) == len(
         set(re.findall(r'\bid="([^"]+)"', shared))
     )
+
+
+def test_a_long_series_labels_every_third_period_back_from_the_newest():
+    from flows.charts import period_tick_labels
+
+    months = [f"M{i:02d}" for i in range(24)]
+    shown = period_tick_labels(months)
+    assert len(shown) == 24  # every period keeps its tick
+    assert shown[-1] == "M23" and shown[-4] == "M20" and shown[-2] == shown[-3] == ""
+    assert [s for s in shown if s] == months[2::3]
+    assert period_tick_labels(months[:12]) == months[:12]  # a year or less: every label
