@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
+import os
 import re
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -131,22 +134,35 @@ def run(data_dir: Path, out: Path, period: str, dbt_target: Path, pcn_codes: lis
     site = release_info.site_metadata(settings, period, default_release_date(period), inputs)
     site["source_changes"] = changes.source_changes(landed, period)
     print_dir = str(work / "print")
+    # as many render processes as the pipeline's task runner (the CPU count, or
+    # PREFECT_TASKS_RUNNER_PROCESS_POOL_MAX_WORKERS), so the ratio compares like with like
+    workers = int(
+        os.environ.get("PREFECT_TASKS_RUNNER_PROCESS_POOL_MAX_WORKERS") or os.cpu_count() or 1
+    )
     size = settings.render_batch_size
     batches = [codes[i : i + size] for i in range(0, len(codes), size)]
-    with stage("html"):
-        # no suites ran: the quality page shows inputs and coverage with no checks
-        quality = release_info.quality_summary(inputs, [], [], parquet_dir, db_path)
-        pages = sum(
-            render.render_pcn_pages(str(db_path), batch, str(release_dir), site, print_dir)
-            for batch in batches
-        )
-        render.render_site_pages(str(db_path), str(release_dir), site, quality)
-        render.write_downloads(str(db_path), str(release_dir))
-    with stage("national_pdf"):
-        render.render_report_pdf(str(release_dir), site)
-    with stage("pcn_pdfs"):
-        for batch in batches:
-            render.render_pcn_pdfs(batch, print_dir, str(release_dir))
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=spawn) as pool:
+        with stage("html"):
+            # no suites ran: the quality page shows inputs and coverage with no checks
+            quality = release_info.quality_summary(inputs, [], [], parquet_dir, db_path)
+            render.write_downloads(str(db_path), str(release_dir))
+            page_batches = [
+                pool.submit(
+                    render.render_pcn_pages, str(db_path), b, str(release_dir), site, print_dir
+                )
+                for b in batches
+            ]
+            pages = sum(done.result() for done in page_batches)
+            render.render_site_pages(str(db_path), str(release_dir), site, quality)
+        with stage("national_pdf"):
+            render.render_report_pdf(str(release_dir), site)
+        with stage("pcn_pdfs"):
+            pdf_batches = [
+                pool.submit(render.render_pcn_pdfs, b, print_dir, str(release_dir)) for b in batches
+            ]
+            for done in pdf_batches:
+                done.result()
     with stage("publish"):
         publish.publish(out, release_dir)
     leaked = sorted(m for m in sys.modules if m.split(".")[0] in FRAMEWORKS)
