@@ -33,7 +33,7 @@ import duckdb
 import flows  # noqa: F401  (offline defaults)
 from flows import changes, landing, normalise, publish, release_info, render
 from flows.release_info import default_release_date
-from flows.settings import DBT_PROJECT_DIR, get_settings
+from flows.settings import DBT_PROJECT_DIR, DUCKDB_OFFLINE, get_settings
 
 # Prefect, dbt and GX must stay out of this process: check at the end that none was imported
 FRAMEWORKS = ("prefect", "dbt", "great_expectations")
@@ -82,11 +82,7 @@ def build_sql(dbt_target: Path, parquet_dir: Path, db_path: Path) -> int:
         db_path.unlink()
     con = duckdb.connect(
         str(db_path),
-        config={
-            "autoinstall_known_extensions": False,
-            "autoload_known_extensions": False,
-            "threads": 1,  # as dbt's profile: byte-identical sums
-        },
+        config={**DUCKDB_OFFLINE, "threads": 1},  # one thread as dbt's profile: identical sums
     )
     models = 0
     try:

@@ -2,8 +2,9 @@
 
 A Python process that has held the national tables does not give their memory back (pandas and
 Arrow keep it for reuse, and GX's context keeps every frame it validated), and the run's peak
-memory is the flow's process plus the render workers beside it. Stacking the inputs and the two
-quality gates therefore run in a fresh process that returns their memory when it exits.
+memory is the flow's process plus the render workers beside it. Stacking the inputs, the two
+quality gates and the downloads therefore each run in a fresh process that returns their memory
+when it exits.
 """
 
 from __future__ import annotations

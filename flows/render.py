@@ -36,7 +36,7 @@ from flows.charts import (
     spc,
     spc_chart,
 )
-from flows.settings import TEMPLATES_DIR
+from flows.settings import DUCKDB_OFFLINE, TEMPLATES_DIR
 
 DOMAIN_TITLES = {
     "workforce": "Mental health workforce",
@@ -123,7 +123,7 @@ def connect(db_path: str | Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(
         str(db_path),
         read_only=True,
-        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False},
+        config=DUCKDB_OFFLINE,
     )
     con.execute(
         "create temp view latest_indicators as select * from fct_pcn_indicators "

@@ -11,6 +11,9 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 TEMPLATES_DIR = PROJECT_ROOT / "report_templates"
 
+# Every DuckDB connection the project opens: no extension may be fetched (there is no network)
+DUCKDB_OFFLINE = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PCN_BENCHMARK_", env_file=".env", extra="ignore")
