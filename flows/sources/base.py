@@ -25,8 +25,12 @@ class ReaderError(ValueError):
     """A raw file could not be read as its publication: names the file and what was expected."""
 
     def __init__(self, path: Path | str, message: str) -> None:
-        self.path = str(path)
+        self.path, self.message = str(path), message
         super().__init__(f"{self.path}: {message}")
+
+    def __reduce__(self) -> tuple:
+        # rebuilt from both arguments when it crosses a process (flows.processes, render workers)
+        return (self.__class__, (self.path, self.message))
 
 
 @dataclass(frozen=True)

@@ -24,3 +24,19 @@ def test_an_error_in_the_other_process_is_raised_here_with_its_message(tmp_path:
 
 def _read_missing(path: Path) -> None:
     pq.read_table(path)
+
+
+def test_a_reader_error_crosses_the_process_with_the_file_it_names():
+    from flows.sources.base import ReaderError
+
+    with pytest.raises(
+        ReaderError, match=r"^/landing/qof\.csv: column PRACTICE_CODE: expected"
+    ) as raised:
+        in_own_process(_refuse, "/landing/qof.csv")
+    assert raised.value.path == "/landing/qof.csv"
+
+
+def _refuse(path: str) -> None:
+    from flows.sources.base import ReaderError
+
+    raise ReaderError(path, "column PRACTICE_CODE: expected a practice code")
