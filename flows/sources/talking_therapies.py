@@ -15,8 +15,10 @@ per measure. The 2019-20 header writes `CountReferralsReceived`, `CountFirstTrea
 2024-25 names in snake_case. Cells: a number, `*` or `-` (suppressed), `NULL` or `N/A` (not
 applicable; VariableA / VariableB of `Total` rows are `NULL` too, read as missing), or blank (not
 given). Waits within 6 and 18 weeks are not columns of the main CSV: they are the `Waiting Time`
-breakdown rows of `count_finished_course_treatment`, VariableA `First treatment` (2019-20) or
-`Accessing services` (2024-25), VariableB `<6 weeks` / `<18 weeks`.
+breakdown rows of `count_finished_course_treatment`, VariableA `First treatment` (up to 2021-22)
+or `Accessing services` (from 2022-23), VariableB `<6 weeks` / `<18 weeks`. Every row is read,
+whatever its breakdown (the other `Waiting Time` rows - `<=28 days` ... `Mean wait`, `First to
+Second treatment`, `No second treatment appointment` - carry `NULL` in most measures).
 """
 
 from __future__ import annotations

@@ -4,15 +4,22 @@ Two different things live here, and the landing manifest must say which is which
 
 1. `rebuild_annual_main` - REBUILT, not synthetic. It re-serialises the REAL annual figures of the
    tidied `measures_annual.parquet` (bennettoxford/nhstt, from NHS England's annual report) into
-   the annual "main" CSV, column for column under the publisher's real 2024-25 header. Only the
-   `Total` rows of England and the ICBs are written, and only the 14 measure columns the parquet
-   carries (referrals, finished a course, at / not at caseness, reliable improvement, no reliable
-   change, deterioration, recovery, reliable recovery; counts and percentages). Every other
-   measure column is left BLANK: the publisher had a value there that we do not have. (The
-   publisher's own marker for "not applicable to this breakdown" is the text `NULL`, which the
-   parquet keeps verbatim, e.g. in VariableA / VariableB of `Total` rows; it is not used for the
-   blank columns, because they are applicable, just not carried.) Values are the parquet's own
-   strings, unchanged (`1813432`, `50.5`, `44`).
+   the annual "main" CSV, column for column under the publisher's real 2024-25 header. Rows: for
+   England and every ICB, the `Total` row and then every `Waiting Time` breakdown row the parquet
+   has for that organisation, with the publisher's own VariableA / VariableB labels verbatim (in
+   2024-25: `Accessing services` and `First to Second treatment`, each by `<=28 days`,
+   `29-56 days`, `57-90 days`, `>90 days`, `<6 weeks`, `<18 weeks` and `Mean wait`, then
+   `No second treatment appointment` / `NULL`), in the parquet's order. Only the 14 measure
+   columns the parquet carries are filled (referrals, finished a course, at / not at caseness,
+   reliable improvement, no reliable change, deterioration, recovery, reliable recovery; counts
+   and percentages): the nhstt package keeps no others, so the other 30 measure columns
+   (`Count_AccessingServices` and the mean waits among them) are left BLANK - the publisher had
+   a value there that we do not have. (The publisher's own marker for "not applicable to this
+   breakdown" is the text `NULL`, which the parquet keeps verbatim, e.g. in VariableA /
+   VariableB of `Total` rows and in the measures of `Waiting Time` rows (all but
+   Count_FinishedCourseTreatment, and that one too in `Mean wait` rows); it is written where the
+   parquet has it and never used for the blank columns, which apply but are not carried.)
+   Values are the parquet's own strings, unchanged (`1813432`, `50.5`, `44`, `NULL`).
 
 2. `generate_monthly` - SYNTHETIC. A seeded generator of monthly activity_performance CSVs in the
    published schema (10 columns, ISO dates, LF line ends, minimal quoting, no comment lines).
@@ -56,7 +63,10 @@ Two different things live here, and the landing manifest must say which is which
 
 Maintainer commands:
     python -m flows.synthetic.talking_therapies calibrate --real-dir ../shared/data/real
-    python -m flows.synthetic.talking_therapies rebuild-annual --parquet P --header H --out F
+    python -m flows.synthetic.talking_therapies rebuild-annual --parquet P --header H --out F \
+        [--extract E]
+    (the bundled sample's copy, with its manifest, is written by `python -m flows.build_sample`;
+    the exact commands for every copy are in tests/fixtures/talking_therapies/PROVENANCE.md)
     python -m flows.synthetic.talking_therapies generate-monthly --seed 1 --months 2026-04 \
         [--sub-icbs 11N M2L0M] --out-dir DIR
 """
@@ -144,6 +154,8 @@ ANNUAL_EXTRACT_COLUMNS = (
     "value",
 )
 REBUILT_ORG_TYPES = ("England", "ICB")
+# The breakdowns rebuilt, in the order written for each organisation (`Total` first).
+REBUILT_VARIABLE_TYPES = ("Total", "Waiting Time")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -151,20 +163,25 @@ REBUILT_ORG_TYPES = ("England", "ICB")
 # ---------------------------------------------------------------------------------------------
 
 
-def annual_total_rows(parquet_path: Path, year: str) -> list[dict[str, str]]:
-    """The parquet's England and ICB `Total` rows of one year, as strings, in a fixed order."""
+def annual_rows(parquet_path: Path, year: str) -> list[dict[str, str]]:
+    """The parquet's England and ICB `Total` and `Waiting Time` rows of one year, as strings.
+
+    Ordered by organisation type, organisation code and breakdown (`Total`, then `Waiting
+    Time`); within a breakdown the parquet's own order, which is the publisher's row order.
+    """
     table = pq.read_table(parquet_path, columns=list(ANNUAL_EXTRACT_COLUMNS))
     mask = pc.and_(
         pc.and_(
-            pc.equal(table["reporting_period"], year), pc.equal(table["variable_type"], "Total")
+            pc.equal(table["reporting_period"], year),
+            pc.is_in(table["variable_type"], value_set=pa.array(REBUILT_VARIABLE_TYPES)),
         ),
         pc.is_in(table["org_type"], value_set=pa.array(REBUILT_ORG_TYPES)),
     )
     rows = table.filter(mask).to_pylist()
-    if not rows:
+    if not any(row["variable_type"] == "Total" for row in rows):
         raise ValueError(f"{parquet_path}: no England/ICB Total rows for {year}")
     out = [{k: "" if v is None else str(v) for k, v in row.items()} for row in rows]
-    out.sort(key=_annual_row_order)
+    out.sort(key=_annual_row_order)  # stable: ties keep the parquet's order
     return out
 
 
@@ -172,18 +189,18 @@ def _annual_row_order(row: dict[str, str]) -> tuple:
     return (
         REBUILT_ORG_TYPES.index(row["org_type"]),
         row["org_code"],
-        row["measure_name"],
-        row["measure_statistic"],
+        REBUILT_VARIABLE_TYPES.index(row["variable_type"]),
     )
 
 
 def write_annual_extract(parquet_path: Path, year: str, out_path: Path) -> Path:
-    """A small DERIVED CSV of the rows `rebuild_annual_main` uses (test fixture, provenance)."""
-    rows = annual_total_rows(parquet_path, year)
+    """A DERIVED CSV of the rows `rebuild_annual_main` uses (test fixture, provenance)."""
+    rows = annual_rows(parquet_path, year)
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=ANNUAL_EXTRACT_COLUMNS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(buffer.getvalue(), encoding="utf-8", newline="")
     return out_path
 
@@ -201,8 +218,9 @@ def rebuild_annual_main(
 ) -> Path:
     """Write the annual main CSV of `year` in the publisher's wide format from real figures.
 
-    One `Total` row for England and each ICB, under the real header of `header_csv` (its first
-    line, byte for byte); its line end is used for every row.
+    For England and each ICB its `Total` row, then its `Waiting Time` rows (see `annual_rows`),
+    under the real header of `header_csv` (its first line, byte for byte); its line end is used
+    for every row.
     """
     header_line, eol = _first_line(Path(header_csv).read_bytes())
     text = header_line.decode("utf-8-sig")
@@ -215,7 +233,7 @@ def rebuild_annual_main(
         raise ValueError(f"{header_csv}: expected the header to start with {ids}")
 
     wide: dict[tuple[str, ...], dict[str, str]] = {}
-    for row in annual_total_rows(Path(parquet_path), year):
+    for row in annual_rows(Path(parquet_path), year):
         key = (
             row["org_type"],
             row["org_code"],
@@ -237,6 +255,7 @@ def rebuild_annual_main(
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator=eol)
+    # organisations in order; within one, the rows in the order `annual_rows` gives them
     for key in sorted(wide, key=lambda k: (REBUILT_ORG_TYPES.index(k[0]), k[1])):
         cells = wide[key]
         writer.writerow([*key, *(cells.get(column, "") for column in header[6:])])

@@ -29,7 +29,7 @@ SEP_2025 = TT / "2025-09.csv"  # ISO dates, a `*` marker, the package authors' s
 ANNUAL_1920 = TT / "2019-20.csv"  # real header, synthetic data rows
 ANNUAL_2425 = TT / "2024-25.csv"  # real header, synthetic data rows
 REBUILT = TT / "psych-ther-ann-rep-csv-2024-25-main2.csv"
-EXTRACT = TT / "DERIVED_measures_annual_2024-25_england_icb_total.csv"
+EXTRACT = TT / "DERIVED_measures_annual_2024-25_england_icb_total_waiting_time.csv"
 CALIBRATION = ROOT / "flows" / "synthetic" / "calibration"
 REAL_TT = ROOT.parent / "shared" / "data" / "real" / "talking_therapies"
 
@@ -272,24 +272,99 @@ PARQUET_TO_READER = {
 def test_rebuilt_annual_carries_the_real_icb_figures():
     extract = raw_rows(EXTRACT)
     expected = {
-        (r["org_code"], PARQUET_TO_READER[(r["measure_name"], r["measure_statistic"])]): float(
-            r["value"]
-        )
+        (
+            r["org_code"],
+            r["variable_type"],
+            r["variable_a"],
+            r["variable_b"],
+            PARQUET_TO_READER[(r["measure_name"], r["measure_statistic"])],
+        ): (None if r["value"] == "NULL" else float(r["value"]))
         for r in extract
         if (r["measure_name"], r["measure_statistic"]) in PARQUET_TO_READER
     }
     result = tt.read_annual(REBUILT)
     table = result.tables["measures"].to_pylist()
-    got = {(r["org_code"], r["measure_name"]): r["value"] for r in table}
+
+    def marker(text: str | None) -> str:
+        return "NULL" if text is None else text  # the reader reads VariableA/B `NULL` as missing
+
+    got = {
+        (
+            r["org_code"],
+            r["variable_type"],
+            marker(r["variable_a"]),
+            marker(r["variable_b"]),
+            r["measure_name"],
+        ): r["value"]
+        for r in table
+    }
     assert {k: got[k] for k in expected} == expected
     icbs = {r["org_code"] for r in extract if r["org_type"] == "ICB"}
     assert len(icbs) == 43  # 42 ICBs and the publisher's UNKNOWN row
     assert {r["org_code"] for r in table if r["org_type"] == "ICB"} == icbs
-    assert got[("All", "count_referrals_received")] == 1813432  # England, 2024-25
+    assert got[("All", "Total", "NULL", "NULL", "count_referrals_received")] == 1813432
     # Measures the parquet does not carry are blank: missing, never zero, never suppressed.
     blank = [r for r in table if r["measure_name"] == "count_accessing_services"]
-    assert len(blank) == 44 and all(r["value"] is None and not r["is_suppressed"] for r in blank)
+    assert len(blank) == 44 * 16  # 44 organisations, a Total and 15 Waiting Time rows each
+    assert all(r["value"] is None and not r["is_suppressed"] for r in blank)
     assert result.period == "2025-03"
+
+
+# The publisher's 2024-25 `Waiting Time` rows, in its order (VariableA, VariableB).
+WAITING_TIME_ROWS = [
+    *(
+        (a, b)
+        for a in ("Accessing services", "First to Second treatment")
+        for b in (
+            "<=28 days",
+            "29-56 days",
+            "57-90 days",
+            ">90 days",
+            "<6 weeks",
+            "<18 weeks",
+            "Mean wait",
+        )
+    ),
+    ("No second treatment appointment", "NULL"),
+]
+WT_BANDS = ("<6 weeks", "<18 weeks")  # the two waits the benchmark uses
+
+
+def test_rebuilt_annual_carries_the_real_waiting_times_for_england_and_every_icb():
+    """2024-25, England: 614,104 of 670,419 finished courses had their first treatment within 6
+    weeks (91.6%) and 661,723 within 18 weeks (98.7%); every ICB row carries both counts."""
+    rows = raw_rows(REBUILT)
+    orgs = [(r["OrgType"], r["OrgCode"]) for r in rows if r["VariableType"] == "Total"]
+    assert len(orgs) == 44 and orgs[0] == ("England", "All")
+    for org in orgs:
+        mine = [r for r in rows if (r["OrgType"], r["OrgCode"]) == org]
+        assert [r["VariableType"] for r in mine] == ["Total"] + ["Waiting Time"] * 15, org
+        assert [(r["VariableA"], r["VariableB"]) for r in mine[1:]] == WAITING_TIME_ROWS, org
+
+    result = tt.read_annual(REBUILT)
+    finished = {
+        (r["org_code"], r["variable_type"], r["variable_a"], r["variable_b"]): r
+        for r in result.tables["measures"].to_pylist()
+        if r["measure_name"] == "count_finished_course_treatment"
+    }
+    england = {b: finished[("All", "Waiting Time", "Accessing services", b)] for b in WT_BANDS}
+    total = finished[("All", "Total", None, None)]["value"]
+    assert total == 670419
+    assert england["<6 weeks"]["value"] == 614104
+    assert england["<18 weeks"]["value"] == 661723
+    assert round(100 * 614104 / total, 1) == 91.6 and round(100 * 661723 / total, 1) == 98.7
+    for _, code in orgs[1:]:
+        for band in WT_BANDS:
+            cell = finished[(code, "Waiting Time", "Accessing services", band)]
+            assert cell["value"] is not None and not cell["is_suppressed"], (code, band)
+            assert 0 < cell["value"] <= finished[(code, "Total", None, None)]["value"]
+        six = finished[(code, "Waiting Time", "Accessing services", "<6 weeks")]["value"]
+        eighteen = finished[(code, "Waiting Time", "Accessing services", "<18 weeks")]["value"]
+        assert six <= eighteen, code
+    # the publisher's `NULL` (not applicable) cells are missing, never zero or suppressed
+    mean_wait = finished[("QT6", "Waiting Time", "Accessing services", "Mean wait")]
+    assert mean_wait["value"] is None and not mean_wait["is_suppressed"]
+    assert finished[("QT6", "Waiting Time", "Accessing services", "<6 weeks")]["value"] == 4820
 
 
 def test_rebuilt_annual_keeps_the_publishers_header_and_layout():
@@ -300,7 +375,12 @@ def test_rebuilt_annual_keeps_the_publishers_header_and_layout():
     width = len(first_line(ANNUAL_2425).decode().strip().split(","))
     assert all(len(r) == width for r in rows)
     assert rows[0]["OrgType"] == "England"
-    assert {r["VariableType"] for r in rows} == {"Total"}
+    assert {r["VariableType"] for r in rows} == {"Total", "Waiting Time"}
+    # only the 14 columns the parquet carries hold anything; the other 30 are blank everywhere
+    carried = set(synth.ANNUAL_PARQUET_COLUMNS.values())
+    header = first_line(ANNUAL_2425).decode().strip().split(",")
+    assert len(header) - 6 - len(carried) == 30
+    assert all(r[c] == "" for r in rows for c in header[6:] if c not in carried)
 
 
 def test_rebuild_reproduces_the_committed_file_from_the_real_extract(tmp_path: Path):
@@ -382,6 +462,22 @@ def test_generator_refuses_codes_that_are_not_real_sub_icbs(tmp_path: Path):
 
 
 # --- the real corpus -------------------------------------------------------------------------
+
+
+@pytest.mark.real_corpus
+def test_rebuild_from_the_real_parquet_reproduces_the_bundled_file(tmp_path: Path):
+    """The committed 2024-25 file, its test copies and the DERIVED extract are exactly what the
+    rebuild makes from the real parquet and the publisher's real header."""
+    if not REAL_TT.is_dir():
+        pytest.skip(f"{REAL_TT} is not here")
+    parquet = REAL_TT / "nhstt_parquet" / "measures_annual.parquet"
+    header = REAL_TT / "annual_main_header_fixture_2024-25" / "2024-25.csv"
+    assert first_line(header) == first_line(ANNUAL_2425)
+    out = synth.rebuild_annual_main(parquet, header, tmp_path / REBUILT.name, "2024-25")
+    sample = ROOT / "data/sample/talking_therapies/2025-03" / REBUILT.name
+    assert out.read_bytes() == sample.read_bytes() == REBUILT.read_bytes()
+    extract = synth.write_annual_extract(parquet, "2024-25", tmp_path / EXTRACT.name)
+    assert extract.read_bytes() == EXTRACT.read_bytes()
 
 
 @pytest.mark.real_corpus
