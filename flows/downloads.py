@@ -101,6 +101,12 @@ DOWNLOADS = (
         "One row per ICB x indicator x period.",
     ),
     Download(
+        "funnel_dispersion",
+        "select * from fct_funnel_dispersion order by indicator_id, period_start",
+        ("csv",),
+        "Over-dispersion of PCNs on each funnel plot (phi, tau2) and the PCNs outside its limits.",
+    ),
+    Download(
         "practice_pcn_lookup",
         "select * from dim_practices order by practice_code",
         ("csv",),
@@ -120,7 +126,11 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "indicator_id": ("Indicator identifier; definitions on methods.html", ""),
     "period_start": ("First day of the period the figure covers", "date"),
     "period_end": ("Last day of the period the figure covers", "date"),
-    "numerator": ("Count (or FTE for workforce indicators) as counted", "count or FTE"),
+    "numerator": (
+        "Count (or FTE for workforce indicators) as counted; for an attributed figure the "
+        "area's own count, empty for a blend of areas",
+        "count or FTE",
+    ),
     "denominator": ("Population or count the numerator is divided by", "count"),
     "value": ("The indicator value (numerator / denominator x multiplier)", _VALUE_UNIT),
     "lower_ci95": ("Lower 95% confidence limit (Wilson or Byar)", _VALUE_UNIT),
@@ -130,14 +140,39 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "england_value": ("England value for the same indicator and period", _VALUE_UNIT),
     "icb_value": ("Value for the PCN's ICB", _VALUE_UNIT),
     "peer_group_value": ("Pooled value of the PCN's 10 most similar PCNs", _VALUE_UNIT),
+    "pcn_median_value": (
+        "Median of all PCNs with a value (the benchmark for context counts, whose England value "
+        "is a total); empty for attributed area figures",
+        _VALUE_UNIT,
+    ),
     "compared_to_england": (
-        "higher / lower when the 95% interval excludes England, else similar; "
-        "not compared without an interval",
+        "The PCN's own value against England: higher / lower when its 95% interval excludes "
+        "England, else similar; not compared without an interval and for attributed area figures",
         "",
     ),
+    "area_compared_to_england": (
+        "Attributed (area) figures only: the area's own comparison with England from the area's "
+        "own interval; not compared for a blend of areas; empty for PCN-level figures",
+        "",
+    ),
+    "percentile_rank": (
+        "Indicators without an interval: share of PCNs with a value whose value is strictly "
+        "lower (ties share a rank)",
+        "percent (0-100)",
+    ),
+    "geography_code": (
+        "Whose figure it is: the PCN's code, or the sub-ICB / ICB code it is attributed from "
+        "(several joined by '+', largest share first, for a blend); empty with no figure",
+        "",
+    ),
+    "geography_name": ("Name of that PCN or area (areas joined by ' + ')", ""),
     "compared_to_icb": ("As compared_to_england, against the ICB value", ""),
     "compared_to_peers": ("As compared_to_england, against the peer group value", ""),
-    "quintile": ("1 (lowest) to 5 (highest) among all PCNs; FTE and context indicators", ""),
+    "quintile": (
+        "IMD only: quintile by OHID's method for deprivation categories (1 the most deprived "
+        "fifth of PCNs, 5 the least)",
+        "",
+    ),
     "funnel_lower95": (
         "Funnel plot 95% lower limit around England for this denominator",
         _VALUE_UNIT,
@@ -145,6 +180,54 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "funnel_upper95": ("Funnel plot 95% upper limit", _VALUE_UNIT),
     "funnel_lower998": ("Funnel plot 99.8% lower limit", _VALUE_UNIT),
     "funnel_upper998": ("Funnel plot 99.8% upper limit", _VALUE_UNIT),
+    "adjusted_funnel_lower95": (
+        "Over-dispersion-adjusted (random-effects) funnel plot 95% lower limit around England for "
+        "this denominator; proportions whose PCNs are over-dispersed (phi > 1) only",
+        _VALUE_UNIT,
+    ),
+    "adjusted_funnel_upper95": (
+        "Over-dispersion-adjusted funnel plot 95% upper limit",
+        _VALUE_UNIT,
+    ),
+    "adjusted_funnel_lower998": (
+        "Over-dispersion-adjusted funnel plot 99.8% lower limit",
+        _VALUE_UNIT,
+    ),
+    "adjusted_funnel_upper998": (
+        "Over-dispersion-adjusted funnel plot 99.8% upper limit",
+        _VALUE_UNIT,
+    ),
+    "funnel_outlier": (
+        "high / low: above / below the adjusted 99.8% funnel limits (the unadjusted ones where "
+        "there is no adjustment), so the PCN stands out from other PCNs; none: within them; "
+        "empty when the PCN is not on a funnel plot",
+        "",
+    ),
+    "method": ("Confidence interval method: wilson (a proportion) or byar (a rate of events)", ""),
+    "pcn_count": ("Number of PCNs on the funnel plot (with a published value)", "PCNs"),
+    "phi": (
+        "Over-dispersion factor: mean squared z-score of the PCNs (arcsine-square-root scale, "
+        "around England) after winsorising at 10% in each tail; 1 is chance alone",
+        "ratio",
+    ),
+    "tau2": (
+        "Between-PCN variance (DerSimonian-Laird additive form) added to each PCN's own "
+        "variance by the adjusted limits",
+        "arcsine-square-root scale (radians squared)",
+    ),
+    "winsor_lower_z": ("10th percentile of the z-scores (lower ones raised to it)", "z-score"),
+    "winsor_upper_z": ("90th percentile of the z-scores (higher ones lowered to it)", "z-score"),
+    "is_adjusted": ("true when phi > 1: the plot draws the adjusted limits", ""),
+    "pcns_above_upper998": ("PCNs above the unadjusted 99.8% upper funnel limit", "PCNs"),
+    "pcns_below_lower998": ("PCNs below the unadjusted 99.8% lower funnel limit", "PCNs"),
+    "pcns_above_adjusted_upper998": (
+        "PCNs above the adjusted 99.8% upper funnel limit; empty when not adjusted",
+        "PCNs",
+    ),
+    "pcns_below_adjusted_lower998": (
+        "PCNs below the adjusted 99.8% lower funnel limit; empty when not adjusted",
+        "PCNs",
+    ),
     "geography_level": ("Where the figure is measured: pcn, sub_icb or icb", ""),
     "is_suppressed": ("true when a count of 1 to 4 (or its complement) is withheld", ""),
     "is_synthetic_source": ("true when any input to the figure is synthetic", ""),

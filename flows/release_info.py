@@ -36,10 +36,15 @@ def period_label(period: str) -> str:
     return datetime.strptime(period, "%Y-%m").strftime("%B %Y")
 
 
-def vintage_label(source: str, vintage: str) -> str:
+# products published for a financial year, landed under the March it ends
+FINANCIAL_YEAR_PRODUCTS = {("qof", "prevalence"), ("talking_therapies", "annual")}
+
+
+def vintage_label(source: str, vintage: str, product: str | None = None) -> str:
+    """A vintage as readers see it: a month, or a financial year written in full."""
     year = int(vintage[:4])
-    if source == "qof":
-        return f"{year - 1}-{year % 100:02d} (April to March)"
+    if source == "qof" or (source, product) in FINANCIAL_YEAR_PRODUCTS:
+        return f"{year - 1}-{year % 100:02d} (April {year - 1} to March {year})"
     return period_label(vintage)
 
 
@@ -87,13 +92,15 @@ def quality_summary(
     by_product: dict[tuple[str, str], list[NormalisedInput]] = {}
     for i in sorted(inputs, key=lambda i: i.vintage):
         by_product.setdefault((i.source, i.product), []).append(i)
-    for (source, _), items in sorted(by_product.items()):
+    for (source, product), items in sorted(by_product.items()):
         if source not in sources:
             continue
         latest = items[-1]
-        text = f"{Path(latest.path).name} ({vintage_label(source, latest.vintage)})"
+        text = f"{Path(latest.path).name} ({vintage_label(source, latest.vintage, product)})"
+        if latest.source_status != "real":
+            text += f", {latest.source_status}"
         if len(items) > 1:  # a series read for the trend: say where it starts
-            first = vintage_label(source, items[0].vintage)
+            first = vintage_label(source, items[0].vintage, product)
             text += f", with {len(items) - 1} earlier from {first}"
         sources[source]["files"].append({"text": text})
     suites: dict[str, dict[str, Any]] = {}
@@ -113,7 +120,8 @@ def quality_summary(
                 unknown.append({"table": table, "type": row[0], "rows": int(row[1])})
     with render.connect(db_path) as con:
         unmatched = con.execute(
-            "select source, code_type, code, reason from fct_unmatched_codes order by all"
+            "select source, code_type, code, reason, fte from fct_unmatched_codes "
+            "order by source, code_type, reason, code"
         ).fetchall()
         pcns = con.execute("select count(*) from dim_pcns").fetchone()[0]
         mapping = con.execute(
@@ -122,9 +130,10 @@ def quality_summary(
         ).fetchone()
 
     def codes(reason_start: str) -> list[str]:
-        return [c for _, _, c, reason in unmatched if reason.startswith(reason_start)]
+        return [c for _, _, c, reason, _ in unmatched if reason.startswith(reason_start)]
 
     workforce_unmatched = codes("PCN employs staff")
+    workforce_fte = {c: fte for _, _, c, reason, fte in unmatched if fte is not None}
     return {
         "inputs": [
             {
@@ -143,8 +152,8 @@ def quality_summary(
         "warnings": [r.as_dict() for r in results if not r.success and r.severity == "warning"],
         "unknown_types": unknown,
         "unmatched": [
-            {"source": src, "code_type": kind, "code": code, "reason": reason}
-            for src, kind, code, reason in unmatched
+            {"source": src, "code_type": kind, "code": code, "reason": reason, "fte": fte}
+            for src, kind, code, reason, fte in unmatched
         ],
         "data_docs": {"inputs": "quality/inputs/index.html", "marts": "quality/marts/index.html"},
         "coverage": {
@@ -156,6 +165,10 @@ def quality_summary(
             "pcns_without_practices": len(codes("open in ODS ePCN")),
             "workforce_pcns_unmatched": len(workforce_unmatched),
             "workforce_pcns_unmatched_codes": workforce_unmatched,
+            "workforce_pcns_unmatched_fte": [
+                {"code": c, "fte": workforce_fte.get(c)} for c in workforce_unmatched
+            ],
+            "workforce_pcns_not_reported": len(codes("PCN has member practices but no staff")),
             "practices_without_list_size": len(codes("in the membership but no list size")),
             "practices_without_qof": len(codes("in the membership but no QOF")),
         },
@@ -195,9 +208,9 @@ def source_periods(inputs: list[NormalisedInput], products: dict) -> list[dict]:
     for key, items in sorted(by_product.items()):
         items.sort(key=lambda i: i.vintage)
         latest, first = items[-1], items[0]
-        label = vintage_label(latest.source, latest.vintage)
+        label = vintage_label(latest.source, latest.vintage, latest.product)
         if len(items) > 1:
-            label += f" (series from {vintage_label(first.source, first.vintage)})"
+            label += f" (series from {vintage_label(first.source, first.vintage, first.product)})"
         rows.append(
             {
                 "source": latest.source,

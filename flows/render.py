@@ -27,14 +27,15 @@ from flows import downloads
 from flows.changes import previous_period, reference_date
 from flows.charts import (
     SPC_MIN_POINTS,
+    SPC_RECALCULATED,
     FunnelChart,
     FunnelPoint,
     RunChart,
     SpineChart,
     SpineIndicator,
     distribution_chart,
-    spc,
     spc_chart,
+    spc_series,
 )
 from flows.settings import DUCKDB_OFFLINE, TEMPLATES_DIR
 
@@ -52,6 +53,11 @@ SIGNAL_TEXT = {
     "not compared": "Not compared",
 }
 
+AREA_LEVELS = {"icb": "ICB", "sub_icb": "Sub-ICB", "england": "England", "pcn": "PCN"}
+
+# how a value reads in its unit (the catalogue's `unit`): a percentage with "%", a rate "per ..."
+UNIT_SUFFIX = {"percent": "%", "patients": " patients", "score": ""}
+
 # ---------------------------------------------------------------------------------------------
 # Jinja: one environment, autoescape on, StrictUndefined, number and date filters defined once
 
@@ -60,6 +66,15 @@ def format_number(value: float | None, decimals: int = 0) -> str:
     if value is None:
         return "-"
     return f"{value:,.{decimals}f}"
+
+
+def format_in_unit(value: float | None, indicator: dict) -> str:
+    """A value with its unit, as a sentence says it: '14.27%', '3,535.4 per 100,000'."""
+    if value is None:
+        return "-"
+    unit = indicator["unit"]
+    suffix = UNIT_SUFFIX.get(unit, f" {unit}")
+    return format_number(value, indicator["decimals"]) + suffix
 
 
 def format_date(value: date | str | None) -> str:
@@ -75,7 +90,31 @@ def format_period(start: date | None, end: date | None) -> str:
         return "-"
     if (start.year, start.month) == (end.year, end.month):
         return f"{end:%B %Y}"
+    if is_financial_year(start, end):
+        # a financial year, as the publishers name it, written in full
+        return f"{financial_year(start)} (April {start.year} to March {end.year})"
     return f"{start:%b %Y} to {end:%b %Y}"
+
+
+def is_financial_year(start: date | None, end: date | None) -> bool:
+    return (
+        start is not None
+        and end is not None
+        and (start.month, start.day, end.month, end.day) == (4, 1, 3, 31)
+        and end.year == start.year + 1
+    )
+
+
+def financial_year(start: date) -> str:
+    return f"{start.year}-{(start.year + 1) % 100:02d}"
+
+
+def format_short_period(start: date | None, end: date | None) -> str:
+    """A period for a table cell: a financial year by its name ('2024-25'; the table's footnote
+    says what it spans), anything else as format_period writes it."""
+    if start is not None and is_financial_year(start, end):
+        return financial_year(start)
+    return format_period(start, end)
 
 
 @cache
@@ -92,6 +131,8 @@ def jinja_env() -> Environment:
     env.filters["long_date"] = format_date
     env.filters["signal_text"] = lambda s: SIGNAL_TEXT.get(s, s)
     env.filters["signal_class"] = lambda s: "signal-" + str(s).replace(" ", "-")
+    env.filters["area_level"] = lambda level: AREA_LEVELS.get(level, level)
+    env.filters["in_unit"] = format_in_unit
     return env
 
 
@@ -153,9 +194,20 @@ def national_spread(con: duckdb.DuckDBPyConnection) -> dict[str, list[float]]:
 
 
 def signal_of(row: dict) -> str:
+    """The spine marker's signal: IMD's quintile (quintile 1, the most deprived, drawn darkest),
+    "rank" for a PCN placed by percentile rank, else the PCN's own comparison with England."""
     if row["quintile"] is not None:
-        return f"q{row['quintile']}"
+        return f"q{6 - row['quintile']}"
+    if row["percentile_rank"] is not None:
+        return "rank"
     return row["compared_to_england"]
+
+
+def spine_centre(row: dict) -> float | None:
+    """The spine's centre line: England, or the PCN median where England's figure is a total."""
+    if row["unit"] == "patients":
+        return row["pcn_median_value"]
+    return row["england_value"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -276,11 +328,21 @@ def render_pcn_pages(
         funnel_points: dict[str, list[FunnelPoint]] = defaultdict(list)
         for indicator_id, *point in con.execute(
             "select indicator_id, denominator, value, funnel_lower95, funnel_upper95, "
-            "funnel_lower998, funnel_upper998 from latest_indicators "
+            "funnel_lower998, funnel_upper998, adjusted_funnel_lower95, adjusted_funnel_upper95, "
+            "adjusted_funnel_lower998, adjusted_funnel_upper998 from latest_indicators "
             "where funnel_lower95 is not null and value is not null and geography_level = 'pcn' "
             "order by indicator_id, pcn_code"
         ).fetchall():
             funnel_points[indicator_id].append(FunnelPoint(*point))
+        # the areas a PCN's Talking Therapies figures come from, with their blending weights
+        areas_by_pcn: dict[str, list[dict]] = defaultdict(list)
+        for area in _records(
+            con,
+            "select * from dim_pcn_areas where pcn_code in (select unnest($1::varchar[])) "
+            "order by pcn_code, area_rank",
+            [codes],
+        ):
+            areas_by_pcn[area["pcn_code"]].append(area)
         practices_by_pcn: dict[str, list[dict]] = defaultdict(list)
         for practice in _records(
             con,
@@ -291,10 +353,11 @@ def render_pcn_pages(
             practices_by_pcn[practice["pcn_code"]].append(practice)
 
     england = {r["indicator_id"]: r["england_value"] for rows in rows_by_pcn.values() for r in rows}
+    centre = {r["indicator_id"]: spine_centre(r) for rows in rows_by_pcn.values() for r in rows}
     spine = SpineChart(
         [
             SpineIndicator(
-                i["short_title"], england.get(i["indicator_id"]), spread.get(i["indicator_id"], [])
+                i["short_title"], centre.get(i["indicator_id"]), spread.get(i["indicator_id"], [])
             )
             for i in indicators
         ]
@@ -317,6 +380,8 @@ def render_pcn_pages(
         for row in rows:
             row["indicator"] = catalogue[row["indicator_id"]]
             row["period_label"] = format_period(row["period_start"], row["period_end"])
+            row["period_short"] = format_short_period(row["period_start"], row["period_end"])
+            row["is_financial_year"] = is_financial_year(row["period_start"], row["period_end"])
         by_indicator = {r["indicator_id"]: r for r in rows}
         spine_label = f"Spine chart: {pcn['pcn_name']} against the spread of all PCNs and England"
         spine_svg = spine.svg(
@@ -333,11 +398,17 @@ def render_pcn_pages(
             trend_figure(catalogue[indicator_id], points, pcn["pcn_name"], run_charts)
             for indicator_id, points in trends_by_pcn[code].items()
         ]
-        compared = [r for r in rows if r["compared_to_england"] != "not compared"]
+        # the summary counts the PCN's own comparisons only; attributed rows are the area's
+        compared = [
+            r
+            for r in rows
+            if r["geography_level"] == "pcn" and r["compared_to_england"] != "not compared"
+        ]
         counts = {
             s: sum(1 for r in compared if r["compared_to_england"] == s)
             for s in ("higher", "lower", "similar")
         }
+        attributed = [r for r in rows if r["geography_level"] != "pcn" and r["value"] is not None]
         context = dict(
             site=site,
             root="../",
@@ -351,6 +422,8 @@ def render_pcn_pages(
             spine_svg=spine_svg,
             compared_count=len(compared),
             counts=counts,
+            attributed=attributed,
+            areas=areas_by_pcn.get(code, []),
             csv_href="data/indicators.csv",
         )
         write_text(out / f"{code}.html", template.render(**context))
@@ -364,10 +437,21 @@ def render_pcn_pages(
 
 
 def funnel_position(row: dict) -> str:
-    """Where a PCN sits on its funnel plot, in words."""
+    """Where a PCN sits on its funnel plot, in words: whether it stands out from other PCNs, from
+    `funnel_outlier` (dbt: against the over-dispersion-adjusted 99.8% limits where there are
+    any, else the 99.8% limits); a row without the flag, against the limits around England."""
     value = row["value"]
     if value is None or row["funnel_lower95"] is None:
         return "not plotted"
+    outlier = row.get("funnel_outlier")
+    if outlier is not None:
+        adjusted = row.get("adjusted_funnel_lower998") is not None
+        limit = "over-dispersion-adjusted 99.8% limit" if adjusted else "99.8% limit"
+        if outlier == "high":
+            return f"stands out from other PCNs (above the {limit})"
+        if outlier == "low":
+            return f"stands out from other PCNs (below the {limit})"
+        return f"does not stand out from other PCNs (within the {limit}s)"
     if value > row["funnel_upper998"]:
         return "above the 99.8% limit"
     if value < row["funnel_lower998"]:
@@ -379,16 +463,34 @@ def funnel_position(row: dict) -> str:
     return "within the 95% limits"
 
 
+# the comparison with England by the PCN's own 95% confidence interval, as the funnel's text says it
+ENGLAND_INTERVAL_TEXT = {
+    "higher": "higher than England (its 95% confidence interval is above England's value)",
+    "lower": "lower than England (its 95% confidence interval is below England's value)",
+    "similar": "similar to England (its 95% confidence interval includes England's value)",
+    "not compared": "not compared with England",
+}
+
+
 def funnel_figure(row: dict, chart: FunnelChart, pcn_name: str) -> dict:
     indicator = row["indicator"]
     position = funnel_position(row)
+    verb = "" if position.startswith(("stands", "does")) else "is "
+    sentence = f"{pcn_name} {verb}{position}"
+    england = ENGLAND_INTERVAL_TEXT.get(row["compared_to_england"], row["compared_to_england"])
+    adjusted = row.get("adjusted_funnel_lower998") is not None
     label = (
         f"Funnel plot of {indicator['title']}: every PCN's value against its denominator, with "
-        f"95% and 99.8% limits around England. {pcn_name} is {position}."
+        "95% and 99.8% limits around England"
+        + (", and the same limits adjusted for over-dispersion between PCNs" if adjusted else "")
+        + f". {sentence}. Compared with England by its 95% confidence interval, it is {england}."
     )
     return {
         "row": row,
         "position": position,
+        "sentence": sentence,
+        "england": england,
+        "adjusted": adjusted,
         "svg": chart.svg(row["denominator"], row["value"], row["compared_to_england"], label),
     }
 
@@ -399,35 +501,80 @@ def trend_figure(
     pcn_name: str,
     run_charts: dict[tuple, RunChart] | None = None,
 ) -> dict:
-    """The over-time table, and an SPC run chart where enough periods have a value
-    (`run_charts`: the batch's drawn run charts, shared by PCNs with the same periods)."""
-    known = [p for p in points if p["value"] is not None]
-    figure: dict[str, Any] = {"indicator": indicator, "points": points, "svg": None}
-    if indicator["is_headline"] and len(known) >= SPC_MIN_POINTS:
-        result = spc([p["value"] for p in known])
-        signal_of_point = dict(zip((id(p) for p in known), result.signals, strict=True))
-        for p in points:
-            p["spc_signal"] = signal_of_point.get(id(p))
-        special = sum(1 for s in result.signals if s)
-        labels = [p["period_end"].strftime("%b %Y") for p in known]
-        figure["spc"] = result
-        figure["special_count"] = special
-        figure["svg"] = spc_chart(
-            labels,
-            [p["value"] for p in known],
-            result,
-            label=(
-                f"Run chart of {indicator['title']} for {pcn_name}, {labels[0]} to {labels[-1]}: "
-                f"mean {result.mean:.{indicator['decimals']}f}; {special} of {len(known)} "
-                "points show special cause variation."
-            ),
-            charts=run_charts,
+    """The over-time table and, for a headline indicator, a chart of its periods at their dates:
+    a run chart (NHS England's "Making Data Count" rules) on each run of SPC_MIN_POINTS or more
+    consecutive, equally spaced periods with a value; with no such run, a plain line chart of the
+    PCN with England, no limits and no signals (`run_charts`: the batch's drawn charts, shared
+    by PCNs with the same periods)."""
+    figure: dict[str, Any] = {
+        "indicator": indicator,
+        "points": points,
+        "svg": None,
+        "has_limits": False,
+        "min_points": SPC_MIN_POINTS,
+    }
+    for p in points:
+        p["spc_signal"] = None  # not assessed
+    if not indicator["is_headline"] or sum(1 for p in points if p["value"] is not None) < 2:
+        return figure
+    dates = [p["period_end"] for p in points]
+    series = spc_series(dates, [p["value"] for p in points])
+    for p, signal in zip(points, series.signals, strict=True):
+        p["spc_signal"] = signal
+
+    def month(i: int) -> str:
+        return dates[i].strftime("%b %Y")
+
+    title = indicator["title"]
+    span = f"{month(0)} to {month(len(dates) - 1)}"
+    runs = ""
+    if len(series.segments) > 1:
+        runs = " Runs of consecutive periods: " + "; ".join(
+            month(s) if e - s == 1 else f"{month(s)} to {month(e - 1)}" for s, e in series.segments
         )
+        runs += " (no data between them, shaded)."
+    if series.has_limits:
+        assessed = [s for s in series.signals if s is not None]
+        special = sum(1 for s in assessed if s)
+        recalculated = [month(i) for i, s in enumerate(series.signals) if s == SPC_RECALCULATED]
+        text = f"{special} of {len(assessed)} points show special cause variation"
+        if recalculated:
+            text += f"; limits recalculated after a shift from {', '.join(recalculated)}"
+        if len(assessed) < sum(1 for p in points if p["value"] is not None):
+            text += f"; periods outside a run of {SPC_MIN_POINTS} or more are not assessed"
+        label = f"Run chart of {title} for {pcn_name}, {span}, each period at its date: {text}."
+        caption = (
+            f"{title} for {pcn_name}: run chart with each phase's mean and process limits. "
+            f"{text[0].upper()}{text[1:]}."
+        )
+        figure["special_count"] = special
+    else:
+        text = (
+            f"no run of {SPC_MIN_POINTS} or more consecutive periods (the longest has "
+            f"{series.longest}), so no process limits and no point is flagged"
+        )
+        label = (
+            f"Line chart of {title} for {pcn_name} and England, {span}, each period at its "
+            f"date: {text}."
+        )
+        caption = f"{title}: {pcn_name} and England over time. {text[0].upper()}{text[1:]}."
+        figure["special_count"] = 0
+    figure["has_limits"] = series.has_limits
+    figure["series"] = series
+    figure["caption"] = caption + runs + " The numbers are in the table below."
+    figure["svg"] = spc_chart(
+        series,
+        label=label + runs,
+        england=[p["england_value"] for p in points],
+        charts=run_charts,
+    )
     return figure
 
 
 def national_summary(con: duckdb.DuckDBPyConnection) -> list[dict]:
-    """Per indicator: England value, PCN median and range, and how many PCNs differ."""
+    """Per indicator: England value, PCN median and range, how many PCNs differ from England
+    (their own comparisons only), how many record none or are not reported, and for attributed
+    figures how many areas differ (each area counted once, from its own interval)."""
     return _records(
         con,
         """
@@ -443,14 +590,37 @@ def national_summary(con: duckdb.DuckDBPyConnection) -> list[dict]:
             count(*) filter (where f.compared_to_england = 'higher') as higher,
             count(*) filter (where f.compared_to_england = 'lower') as lower,
             count(*) filter (where f.compared_to_england = 'similar') as similar,
-            count(*) filter (where f.quintile = 5) as top_quintile,
-            count(*) filter (where f.value = 0) as zero_value
+            count(*) filter (where f.value = 0) as zero_value,
+            count(*) filter (
+                where f.value is null and not f.is_suppressed and f.england_value is not null
+                and p.has_member_practices
+            ) as not_reported,
+            any_value(f.geography_level) filter (where f.geography_level <> 'pcn') as area_level,
+            count(distinct f.geography_code) filter (
+                where f.area_compared_to_england in ('higher', 'lower', 'similar')
+            ) as areas_compared,
+            count(distinct f.geography_code) filter (
+                where f.area_compared_to_england = 'higher'
+            ) as areas_higher,
+            count(distinct f.geography_code) filter (
+                where f.area_compared_to_england = 'lower'
+            ) as areas_lower
         from latest_indicators f
         join dim_indicators i using (indicator_id)
+        join dim_pcns p using (pcn_code)
         group by all
         order by i.sort_order
         """,
     )
+
+
+def pcn_coverage(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """How many PCNs are published: with member practices, and open in ePCN with none."""
+    with_practices, without = con.execute(
+        "select count(*) filter (where has_member_practices), "
+        "count(*) filter (where not has_member_practices) from dim_pcns"
+    ).fetchone()
+    return {"with_practices": with_practices, "without_practices": without}
 
 
 def icb_summary(con: duckdb.DuckDBPyConnection) -> list[dict]:
@@ -479,7 +649,8 @@ def charts_for(summary: list[dict], spread: dict[str, list[float]]) -> dict[str,
     return {
         s["indicator_id"]: distribution_chart(
             spread.get(s["indicator_id"], []),
-            s["england_value"],
+            # England's registered patients is a total, not a PCN-sized value: no England line
+            None if s["unit"] == "patients" else s["england_value"],
             x_label=f"{s['short_title']}",
             label=f"Histogram of {s['title']} across all PCNs, with England marked",
             decimals=s["decimals"],
@@ -495,10 +666,19 @@ def render_site_pages(db_path: str, release_dir: str, site: dict, quality: dict)
     site = {"source_changes": [], "revisions": [], **site}
     with connect(db_path) as con:
         summary = national_summary(con)
+        coverage = pcn_coverage(con)
         spread = national_spread(con)
         pcns = _records(con, "select * from dim_pcns order by pcn_name, pcn_code")
         icbs = icb_summary(con)
         indicators = load_indicators(con)
+        # over-dispersion of each funnel plot (its latest period, as the PCN pages draw it)
+        dispersion = _records(
+            con,
+            "select d.*, i.title, i.decimals from fct_funnel_dispersion d "
+            "join dim_indicators i using (indicator_id) "
+            "qualify d.period_start = max(d.period_start) over (partition by d.indicator_id) "
+            "order by i.sort_order",
+        )
     for s in summary:
         s["period_label"] = format_period(s["period_start"], s["period_end"])
     charts = charts_for(summary, spread)
@@ -516,6 +696,8 @@ def render_site_pages(db_path: str, release_dir: str, site: dict, quality: dict)
         "icbs": sorted(icb_rows.values(), key=lambda r: r["icb_name"] or r["icb_code"]),
         "indicators": indicators,
         "quality": quality,
+        "coverage": coverage,
+        "dispersion": dispersion,
         "root": "",
     }
     context.update(pcn_changes(db_path, site))

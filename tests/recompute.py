@@ -52,6 +52,7 @@ WORKFORCE_INDICATORS = (
 )
 ALL_INDICATORS = {
     *WORKFORCE_INDICATORS,
+    "mh_roles_fte_per_1k_mh_register",
     "smi_prevalence",
     "depression_prevalence",
     "list_size",
@@ -64,12 +65,9 @@ ALL_INDICATORS = {
     "tt_first_treatment_6wk_pct",
     "tt_first_treatment_18wk_pct",
 }
-# not in the bundled 2024-25 annual file: every row must say "not available"
-NOT_AVAILABLE = {
-    "tt_entered_treatment_per_100k",
-    "tt_first_treatment_6wk_pct",
-    "tt_first_treatment_18wk_pct",
-}
+# not in the bundled 2024-25 annual file (no Count_AccessingServices): every row must say
+# "not available"
+NOT_AVAILABLE = {"tt_entered_treatment_per_100k"}
 
 
 def _rows(path: Path, encoding: str = "utf-8-sig") -> list[dict]:
@@ -126,6 +124,8 @@ def recompute(landing: Path) -> dict[tuple[str, str], dict]:
         for indicator in workforce_group(r["DETAILED_STAFF_ROLE"]):
             if value >= 0:
                 fte[indicator][r["PCN_CODE"]] += value
+    # a PCN with no staff record in the census is not reported (no value), never 0
+    in_census = {r["PCN_CODE"] for r in workforce}
     patients = defaultdict(int)
     for practice, pcn in membership.items():
         if pcn != "U" and practice in list_sizes:
@@ -134,15 +134,33 @@ def recompute(landing: Path) -> dict[tuple[str, str], dict]:
     for indicator in WORKFORCE_INDICATORS:
         england = 10000 * sum(fte[indicator].values()) / england_patients
         for pcn, n in patients.items():
-            results[(pcn, indicator)] = {
-                "value": 10000 * fte[indicator].get(pcn, 0.0) / n,
-                "england_value": england,
+            if pcn in in_census:
+                results[(pcn, indicator)] = {
+                    "value": 10000 * fte[indicator].get(pcn, 0.0) / n,
+                    "england_value": england,
+                }
+    # mental-health-role FTE per 1,000 patients on the QOF MH and DEP registers combined
+    registers: dict[str, float] = defaultdict(float)
+    for r in qof_rows:
+        if (r["GROUP_CODE"], r["PATIENT_LIST_TYPE"]) in (("MH", "TOTAL"), ("DEP", "18OV")):
+            pcn = membership.get(r["PRACTICE_CODE"])
+            if pcn and pcn != "U":
+                registers[pcn] += float(r["REGISTER"])
+    england_registers = sum(
+        float(r["REGISTER"])
+        for r in qof_rows
+        if (r["GROUP_CODE"], r["PATIENT_LIST_TYPE"]) in (("MH", "TOTAL"), ("DEP", "18OV"))
+    )
+    mh_fte = fte["mh_roles_fte_per_10k"]
+    for pcn, n in registers.items():
+        if pcn in in_census and n > 0:
+            results[(pcn, "mh_roles_fte_per_1k_mh_register")] = {
+                "value": 1000 * mh_fte.get(pcn, 0.0) / n,
+                "england_value": 1000 * sum(mh_fte.values()) / england_registers,
             }
+    # England's registered patients: every practice in the list-size file
     for pcn, n in patients.items():
-        results[(pcn, "list_size")] = {
-            "value": n,
-            "england_value": sum(patients.values()) / len(patients),
-        }
+        results[(pcn, "list_size")] = {"value": n, "england_value": england_patients}
 
     # GP FTE per 10,000: the GP workforce file's own FTE and patients, practices with a figure
     gp_rows = _rows(
@@ -181,8 +199,11 @@ def recompute(landing: Path) -> dict[tuple[str, str], dict]:
             if pcn and pcn != "U":
                 weighted[pcn] += score * list_sizes[practice]
                 weights[pcn] += list_sizes[practice]
-    england_imd = sum(s * list_sizes[p] for p, s in scores.items() if p in list_sizes) / sum(
-        list_sizes[p] for p in scores if p in list_sizes
+    # England: OHID's own England score, the export's England row
+    england_imd = next(
+        float(r["Value"])
+        for r in _rows(landing / "imd/2019-09/indicator-data.csv")
+        if r["Area Type"] == "England"
     )
     for pcn, w in weights.items():
         results[(pcn, "imd_score")] = {"value": weighted[pcn] / w, "england_value": england_imd}
@@ -196,12 +217,16 @@ def recompute(landing: Path) -> dict[tuple[str, str], dict]:
             all_adults += float(r["PRACTICE_LIST_SIZE"])
             if r["PRACTICE_CODE"] in icb_of:
                 adults_by_icb[icb_of[r["PRACTICE_CODE"]]] += float(r["PRACTICE_LIST_SIZE"])
-    tt = {
-        r["OrgCode"]: r
-        for r in _rows(
-            landing / "talking_therapies/2025-03/psych-ther-ann-rep-csv-2024-25-main2.csv"
-        )
-        if r["VariableType"] == "Total"
+    annual = _rows(landing / "talking_therapies/2025-03/psych-ther-ann-rep-csv-2024-25-main2.csv")
+    tt = {r["OrgCode"]: r for r in annual if r["VariableType"] == "Total"}
+    # finished a course having waited up to 6 / 18 weeks from referral to first treatment: the
+    # publisher's `Waiting Time` rows (VariableA 'Accessing services' in 2024-25)
+    waited = {
+        (r["OrgCode"], r["VariableB"]): float(r["Count_FinishedCourseTreatment"])
+        for r in annual
+        if r["VariableType"] == "Waiting Time"
+        and r["VariableA"] == "Accessing services"
+        and r["VariableB"] in ("<6 weeks", "<18 weeks")
     }
     england = next(r for r in tt.values() if r["OrgType"] == "England")
 
@@ -214,12 +239,16 @@ def recompute(landing: Path) -> dict[tuple[str, str], dict]:
                 finished - float(row["Count_NotAtCaseness"]),
             ),
             "tt_reliable_improvement_rate": (float(row["Count_Improvement"]), finished),
+            "tt_first_treatment_6wk_pct": (waited[(row["OrgCode"], "<6 weeks")], finished),
+            "tt_first_treatment_18wk_pct": (waited[(row["OrgCode"], "<18 weeks")], finished),
         }
 
     scale = {
         "tt_referrals_per_100k": 100000,
         "tt_recovery_rate": 100,
         "tt_reliable_improvement_rate": 100,
+        "tt_first_treatment_6wk_pct": 100,
+        "tt_first_treatment_18wk_pct": 100,
     }
     england_counts = counts(england, all_adults)
     pcn_icb_weights: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
@@ -269,13 +298,16 @@ def recompute_splw_at(landing: Path, census: date, census_file: str, list_file: 
         if practice in sizes:
             patients[pcn] += sizes[practice]
     fte: dict[str, float] = defaultdict(float)
+    in_census: set[str] = set()
     for r in _rows(landing / census_file, "cp1252"):
+        in_census.add(r["PCN_CODE"])
         link_worker = r["DETAILED_STAFF_ROLE"].strip() == "Social Prescribing Link Worker"
         if link_worker and float(r["FTE"]) >= 0:
             fte[r["PCN_CODE"]] += float(r["FTE"])
     england = 10000 * sum(fte.values()) / sum(sizes.values())
+    # a PCN absent from the census is not reported: no value
     return {
         pcn: {"value": 10000 * fte.get(pcn, 0.0) / n, "england_value": england}
         for pcn, n in patients.items()
-        if n > 0
+        if n > 0 and pcn in in_census
     }

@@ -56,7 +56,10 @@
 {#- Funnel plot control limits around a benchmark for a unit with `denominator` (normal
     approximation, as English public-health funnel plots draw them): for a proportion p0
     (0-1), p0 +/- z sqrt(p0 (1 - p0) / n), clamped to [0, 1]; for a rate of counted events r0
-    (per unit of denominator), r0 +/- z sqrt(r0 / n), never below 0. -#}
+    (per unit of denominator), r0 +/- z sqrt(r0 / n), never below 0.
+    For proportions this is the Fingertips funnel (PHStatsMethods' calculate_funnel_limits: the
+    proportions whose Wilson score interval just reaches p0, which is algebraically the same
+    expression); tests/integration/test_fingertips_oracle.py checks every published limit. -#}
 {%- macro funnel_limit(method, benchmark, denominator, level, side) -%}
     case
         when {{ benchmark }} is null or not coalesce({{ denominator }}, 0) > 0 then null
@@ -67,5 +70,40 @@
         when {{ method }} = 'byar' then
             greatest(0.0, {{ benchmark }} {{ '-' if side == 'lower' else '+' }} {{ z_value(level) }}
                 * sqrt({{ benchmark }} / {{ denominator }}))
+    end
+{%- endmacro -%}
+
+{#- Over-dispersion of PCN proportions (Spiegelhalter 2005, "Funnel plots for comparing
+    institutional performance", Stat Med 24:1185; NHS-R FunnelPlotR's choices for proportions):
+    each unit's z-score on the arcsine-square-root scale, where a proportion from a denominator n
+    has standard error 1 / (2 sqrt(n)) whatever its value:
+        z = (asin(sqrt(numerator / n)) - asin(sqrt(target))) * 2 sqrt(n)
+    (target a proportion, 0-1; a numerator above its denominator counts as 1). -#}
+{%- macro arcsine_z(numerator, denominator, target) -%}
+    case when ({{ denominator }}) > 0 and ({{ numerator }}) >= 0 and ({{ target }}) between 0 and 1 then
+        (asin(sqrt(least(1.0, ({{ numerator }})::double / ({{ denominator }}))))
+            - asin(sqrt({{ target }}))) * 2 * sqrt(({{ denominator }})::double)
+    end
+{%- endmacro -%}
+
+{#- Random-effects (additive) over-dispersion-adjusted funnel limit for a proportion, as FunnelPlotR
+    forms it: sin(asin(sqrt(target)) -/+ z sqrt(1 / (4n) + tau2))^2, as a proportion (0-1).
+    Where the angle passes 0 (or pi/2) the limit is 0 (or 1): squaring the sine would fold it
+    back (FunnelPlotR truncates the non-monotonic part of the curve to the same 0 and 1). -#}
+{%- macro adjusted_funnel_limit(target, denominator, tau2, level, side) -%}
+    case
+        when ({{ target }}) is null or ({{ tau2 }}) is null
+            or not coalesce(({{ denominator }}) > 0, false) then null
+        {% if side == 'lower' -%}
+        when asin(sqrt({{ target }})) - {{ z_value(level) }}
+            * sqrt(1 / (4 * ({{ denominator }})::double) + ({{ tau2 }})) <= 0 then 0.0
+        else power(sin(asin(sqrt({{ target }})) - {{ z_value(level) }}
+            * sqrt(1 / (4 * ({{ denominator }})::double) + ({{ tau2 }}))), 2)
+        {%- else -%}
+        when asin(sqrt({{ target }})) + {{ z_value(level) }}
+            * sqrt(1 / (4 * ({{ denominator }})::double) + ({{ tau2 }})) >= pi() / 2 then 1.0
+        else power(sin(asin(sqrt({{ target }})) + {{ z_value(level) }}
+            * sqrt(1 / (4 * ({{ denominator }})::double) + ({{ tau2 }}))), 2)
+        {%- endif %}
     end
 {%- endmacro -%}

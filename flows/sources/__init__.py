@@ -178,7 +178,7 @@ PRODUCTS += (
         lambda p, v: imd.read(p),
         "Index of Multiple Deprivation 2019 score by GP practice (Fingertips 93553)",
         "Office for Health Improvement and Disparities (Fingertips)",
-        {"practice_scores": imd.SCHEMA},
+        {"practice_scores": imd.SCHEMA, "england_scores": imd.ENGLAND_SCHEMA},
         header_signature=frozenset({"Indicator ID", "Area Code", "Area Type", "Value"}),
     ),
     Product(

@@ -2,7 +2,8 @@
 
 Seen (`indicator-data.csv`, the Fingertips "export" CSV): UTF-8 without a byte-order mark, CRLF
 line ends, 27 named columns; one row per practice with `Area Type` `GP`, plus two England rows
-(one with a blank Parent Code) that are not practices and are dropped here.
+(one with a blank Parent Code, one with England as its own parent): not practices, so they leave
+the practice table, and their value, OHID's own England score, is kept as the England benchmark.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from flows.sources.base import (
 SOURCE = "imd"
 INDICATOR_ID = 93553  # "Deprivation score (IMD 2019)"; IMD 2015 had its own indicator id
 GP_AREA_TYPE = "GP"  # the practice level as Fingertips labels it in this export
+ENGLAND_AREA_TYPE = "England"
+ENGLAND_CODE = "E92000001"
 
 COLUMNS = (
     ColumnSpec("indicator_id", ("Indicator ID",)),
@@ -42,6 +45,10 @@ SCHEMA = pa.schema(
         ("time_period", pa.string()),
         ("indicator_id", pa.int64()),
     ]
+)
+
+ENGLAND_SCHEMA = pa.schema(
+    [("area_code", pa.string()), ("imd_score", pa.float64()), ("time_period", pa.string())]
 )
 
 
@@ -85,6 +92,29 @@ def read(path: Path) -> ReadResult:
             f"column {table.mapped['time_period']}: expected one year, "
             f"found {sorted(map(str, periods))}",
         )
+    # the England rows repeat one value (with and without a parent): one row, or a clear error
+    england_scores = {
+        cols["imd_score"][i]
+        for i, t in enumerate(cols["area_type"])
+        if t == ENGLAND_AREA_TYPE and cols["practice_code"][i] == ENGLAND_CODE
+    }
+    if not england_scores:
+        raise ReaderError(
+            location,
+            f"column {table.mapped['area_type']}: no {ENGLAND_AREA_TYPE!r} row with area code "
+            f"{ENGLAND_CODE}: OHID's England score is the England benchmark",
+        )
+    if len(england_scores) > 1:
+        raise ReaderError(
+            location,
+            f"column {table.mapped['imd_score']}: the England ({ENGLAND_CODE}) rows disagree: "
+            f"{sorted(map(str, england_scores))}",
+        )
+    england = {
+        "area_code": [ENGLAND_CODE] * len(england_scores),
+        "imd_score": list(england_scores),
+        "time_period": [next(iter(periods))] * len(england_scores),
+    }
     data = {
         "practice_code": [cols["practice_code"][i] for i in keep],
         "practice_name": [cols["practice_name"][i] for i in keep],
@@ -96,7 +126,10 @@ def read(path: Path) -> ReadResult:
         source=SOURCE,
         product="practice_scores",
         schema_version="fingertips_export",
-        tables={"practice_scores": pa.table(data, schema=SCHEMA)},
+        tables={
+            "practice_scores": pa.table(data, schema=SCHEMA),
+            "england_scores": pa.table(england, schema=ENGLAND_SCHEMA),
+        },
         # Fingertips labels the scores by the edition's year ('2019'); the English Indices of
         # Deprivation 2019 were published in September 2019, so that is the month they describe.
         period=f"{years.pop()}-09",

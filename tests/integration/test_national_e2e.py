@@ -14,63 +14,27 @@ from __future__ import annotations
 
 import csv
 import filecmp
-import os
 import re
 import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
-import openpyxl
 import pytest
 
-from tests.conftest import ROOT, SAMPLE
+from tests.conftest import SAMPLE
+from tests.national import BLEND, NOT_IN_CENSUS, open_pcns_in_epcn, sample_pcns
 from tests.recompute import ALL_INDICATORS, NOT_AVAILABLE, latest_rows, recompute
 
 pytestmark = pytest.mark.slow
 
-CLI = str(Path(sys.executable).with_name("pcn-benchmark"))
-
-
-def sample_pcns() -> list[str]:
-    """Every 33rd PCN open at the reference date, and Stockton (named in a test)."""
-    return sorted({*sorted(open_pcns_in_epcn(date(2026, 7, 31)))[::33], "U89141"})
-
-
-def run_cli(out: Path, prefect_home: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PREFECT_HOME": str(prefect_home)}
-    pages = [arg for code in sample_pcns() for arg in ("--pcn", code)]
-    return subprocess.run(
-        [CLI, "run", "--out", str(out), *pages],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        check=False,
-    )
-
 
 @pytest.fixture(scope="module")
-def national(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    home = tmp_path_factory.mktemp("prefect_home")
-    first, second = tmp_path_factory.mktemp("first"), tmp_path_factory.mktemp("second")
-    runs = [run_cli(first, home), run_cli(second, home)]
-    for run in runs:
-        assert run.returncode == 0, run.stderr[-3000:]
-    return {"first": first / "site", "second": second / "site", "stdout": runs[0].stdout}
-
-
-def open_pcns_in_epcn(reference: date) -> set[str]:
-    book = openpyxl.load_workbook(SAMPLE / "ods_epcn/2025-01/ePCN.xlsx", read_only=True)
-    codes = set()
-    for row in list(book["PCNDetails"].iter_rows(values_only=True))[1:]:
-        code, opened, closed = row[0], row[4], row[5]
-        opened_on = date(int(opened[:4]), int(opened[4:6]), int(opened[6:8]))
-        closed_on = date(int(closed[:4]), int(closed[4:6]), int(closed[6:8])) if closed else None
-        if opened_on <= reference and (closed_on is None or closed_on > reference):
-            codes.add(code)
-    return codes
+def national(national_first: dict, national_second: dict) -> dict:
+    return {
+        "first": national_first["site"],
+        "second": national_second["site"],
+        "stdout": national_first["stdout"],
+    }
 
 
 def test_run_says_where_the_outputs_are(national):
@@ -154,3 +118,52 @@ def test_a_second_run_gives_byte_identical_files(national):
         first, second, [str(f) for f in files if f.name != "manifest.json"], shallow=False
     )
     assert mismatch == [] and errors == []
+
+
+def _text(path: Path) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", path.read_text(encoding="utf-8")).split())
+
+
+def test_a_pcn_in_two_icbs_gets_a_named_blend_and_no_count(national):
+    with (national["first"] / "data/indicators.csv").open(encoding="utf-8") as fh:
+        rows = [
+            r
+            for r in latest_rows(list(csv.DictReader(fh)))
+            if r["pcn_code"] == BLEND and r["indicator_id"] == "tt_referrals_per_100k"
+        ]
+    (row,) = rows
+    assert row["geography_code"] == "QJK+QT6"  # Devon holds most of its patients
+    assert row["numerator"] == "" and row["lower_ci95"] == "" and row["value"] != ""
+    assert row["compared_to_england"] == row["area_compared_to_england"] == "not compared"
+    text = _text(national["first"] / f"pcn/{BLEND}.html")
+    assert "a blend of NHS Devon Integrated Care Board (QJK, 51%) and" in text
+    assert "Not compared (a blend of areas)" in text
+    assert "NHS Devon Integrated Care Board" in text and "NHS Cornwall" in text
+
+
+def test_a_pcn_absent_from_the_census_is_not_reported_not_zero(national):
+    census = (
+        SAMPLE / "pcn_workforce/2026-06/1.Primary Care Networks - June 2026 Individual Level.csv"
+    )
+    with census.open(encoding="utf-8-sig") as fh:
+        assert NOT_IN_CENSUS not in {r["PCN_CODE"] for r in csv.DictReader(fh)}
+    with (national["first"] / "data/indicators.csv").open(encoding="utf-8") as fh:
+        rows = [
+            r
+            for r in latest_rows(list(csv.DictReader(fh)))
+            if r["pcn_code"] == NOT_IN_CENSUS
+            and r["indicator_id"].endswith("_per_10k")
+            and r["indicator_id"] != "gp_fte_per_10k"
+        ]
+    assert len(rows) == 5 and all(r["value"] == "" and r["numerator"] == "" for r in rows)
+    assert "Not reported in this census" in _text(national["first"] / f"pcn/{NOT_IN_CENSUS}.html")
+    quality = _text(national["first"] / "quality.html")
+    assert "U05468, 11.8 FTE" in quality and "U59979, 15.3 FTE" in quality
+
+
+def test_the_national_report_counts_areas_for_area_figures(national):
+    text = _text(national["first"] / "report.html")
+    assert re.search(r"published for ICBs only: \d+ of 42 ICBs are significantly higher", text)
+    assert "3,535.4%" not in text and "England 3,535.4 per 100,000" in text
+    assert re.search(r"\d+ of 1,2\d\d PCNs record none", text)
+    assert "1,298 PCNs with practices (7 more are open with none)" in text

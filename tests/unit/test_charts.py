@@ -2,38 +2,45 @@
 
 from __future__ import annotations
 
+import itertools
 import re
+from datetime import date
 
 import pytest
 
-from flows.charts import FunnelChart, FunnelPoint, spc, spc_chart
+from flows.charts import FunnelChart, FunnelPoint, spc, spc_chart, spc_series
 from flows.render import funnel_position, scale_svg
 
 pytestmark = pytest.mark.unit
 
 
 def test_run_chart_rules_follow_making_data_count():
-    flat = [1.0, 1.2, 0.9, 1.1, 1.0, 0.8, 1.2, 1.0, 0.9, 1.1]
-    assert spc(flat).signals == [""] * 10  # common cause only
-    spike = spc([1.0, 1.2, 0.9, 1.1, 6.0, 1.0, 0.8, 1.2, 1.0, 0.9])
-    assert spike.signals[4] == "outside limits"
-    assert not any(spike.signals[:4] + spike.signals[5:])  # runs of 4 and 5 below: no shift
-    # 7 points in a row above the mean is a shift; 6 is not
-    low, high = [1.0, 1.2, 0.9, 1.1, 1.0, 0.8, 1.1], [1.5, 1.7, 1.4, 1.6, 1.8, 1.5, 1.6]
-    assert spc(low + high).signals == ["shift"] * 14
-    assert not any(spc(low[:6] + high[:6]).signals)
+    flat = [1.0, 1.2, 0.9, 1.1, 1.0, 0.8, 1.2, 1.0, 0.9, 1.1, 1.0, 1.2, 0.9, 1.1, 1.0, 0.9]
+    assert spc(flat).signals == [""] * 16  # common cause only
+    spike = spc([*flat[:8], 2.5, *flat[9:]])
+    assert spike.signals[8] == "outside limits" and len(spike.phases) == 1  # no shift at it
+    assert not any(spike.signals[:8] + spike.signals[9:])
+    # a step: 8 low then 8 high is one shift, limits recalculated at the step, not 16 signals
+    low, high = flat[:8], [v + 0.6 for v in flat[8:]]
+    step = spc(low + high)
+    assert step.signals == [""] * 8 + ["shift: limits recalculated"] + [""] * 7
+    assert [(p.start, p.end) for p in step.phases] == [(0, 8), (8, 16)]
     # 6 rising points in a row is a trend
-    trend = spc([5, 4, 5, 1, 2, 3, 4, 5, 6, 4, 5])
-    assert set(trend.signals[3:9]) <= {"trend", "outside limits"} and "trend" in trend.signals
-    assert trend.signals[0] == ""
+    trend = spc([5, 4, 5, 4, 5, 1, 2, 3, 4, 5, 6, 4, 5, 4, 5, 4])
+    assert trend.signals[5:11] == ["trend"] * 6 and trend.signals[0] == ""
+    # fewer than 15 points: no limits, nothing flagged, whatever the values
+    assert spc([1.0] * 7 + [2.0] * 7).signals == [""] * 14
+    assert not spc([1.0] * 7 + [2.0] * 7).phases
 
 
 def test_process_limits_are_the_mean_plus_or_minus_2_66_average_moving_ranges():
-    result = spc([10, 12, 11, 13, 12, 14, 13, 15])
-    moving = [2, 1, 2, 1, 2, 1, 2]
-    assert result.mean == pytest.approx(12.5)
-    assert result.upper == pytest.approx(12.5 + 2.66 * sum(moving) / len(moving))
-    assert result.lower == pytest.approx(12.5 - 2.66 * sum(moving) / len(moving))
+    values = [10, 12, 11, 13, 12, 14, 13, 15, 12, 11, 13, 12, 14, 11, 13]
+    (phase,) = spc(values).phases
+    moving = [abs(b - a) for a, b in itertools.pairwise(values)]
+    mean = sum(values) / len(values)
+    assert phase.mean == pytest.approx(mean)
+    assert phase.upper == pytest.approx(mean + 2.66 * sum(moving) / len(moving))
+    assert phase.lower == pytest.approx(mean - 2.66 * sum(moving) / len(moving))
 
 
 def test_funnel_position_in_words():
@@ -61,8 +68,9 @@ def test_charts_are_labelled_svg_with_text_kept_as_text():
     assert "SMI prevalence (%)" in svg  # axis text is text, not paths
     assert svg == chart.svg(30000, 0.6, "lower", label='Funnel plot: "A & B" PCN')  # deterministic
     values = [1, 2, 1, 2, 1, 2, 1, 2]
-    run = spc_chart([f"Q{i}" for i in range(8)], values, spc(values), label="Run chart")
-    assert "Run chart" in run and "Q7" in run
+    quarters = [date(2024 + q // 4, 3 * (q % 4) + 3, 28) for q in range(8)]
+    run = spc_chart(spc_series(quarters, values), label="Run chart")
+    assert "Run chart" in run and "Dec 2025" in run
 
 
 def test_print_charts_are_scaled_by_their_size_attributes():
@@ -72,16 +80,14 @@ def test_print_charts_are_scaled_by_their_size_attributes():
 
 
 def test_a_shared_run_chart_draws_each_pcn_as_a_chart_of_its_own():
-    labels = [f"Q{i} 2024" for i in range(10)]
-    first, second = (
-        [1.0, 1.2, 0.9, 1.1, 1.0, 0.8, 1.2, 1.0, 0.9, 1.1],
-        [30, 35, 20, 41] * 2 + [9, 60],
-    )
+    months = [date(2024 + m // 12, m % 12 + 1, 28) for m in range(16)]
+    first = [1.0, 1.2, 0.9, 1.1, 1.0, 0.8, 1.2, 1.0, 0.9, 1.1, 1.0, 1.2, 0.9, 1.1, 1.0, 0.9]
+    second = [30, 35, 20, 41] * 3 + [30, 35, 9, 60]
     charts: dict = {}
-    spc_chart(labels, first, spc(first), "Run chart A", charts)
-    shared = spc_chart(labels, second, spc(second), "Run chart B", charts)
+    spc_chart(spc_series(months, first), "Run chart A", charts=charts)
+    shared = spc_chart(spc_series(months, second), "Run chart B", charts=charts)
     assert len(charts) == 1  # the second PCN reused the first one's drawing
-    assert shared == spc_chart(labels, second, spc(second), "Run chart B", {})
+    assert shared == spc_chart(spc_series(months, second), "Run chart B", charts={})
     # its own y axis: ticks follow its data (30s and 40s), not the first PCN's (around 1)
     ticks = re.findall(r">([\d.\u2212]+)</text>", shared)
     assert "40" in ticks and "1.0" not in ticks

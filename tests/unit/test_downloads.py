@@ -17,7 +17,7 @@ pytestmark = pytest.mark.unit
 
 @pytest.fixture
 def marts() -> duckdb.DuckDBPyConnection:
-    """Tiny stand-ins for the three marts the downloads read, with hostile names."""
+    """Tiny stand-ins for the marts the downloads read, with hostile names."""
     con = duckdb.connect()
     con.execute(
         """
@@ -34,6 +34,10 @@ def marts() -> duckdb.DuckDBPyConnection:
     con.execute(
         "create table fct_icb_indicators as select 'Q1' as icb_code, '@ICB' as icb_name, "
         "'smi_prevalence' as indicator_id, date '2024-04-01' as period_start, 1.25::double as value"
+    )
+    con.execute(
+        "create table fct_funnel_dispersion as select 'smi_prevalence' as indicator_id, "
+        "date '2024-04-01' as period_start, 20.6::double as phi, true as is_adjusted"
     )
     con.execute(
         "create table dim_practices as select 'A1' as practice_code, '-Dash Surgery' as "

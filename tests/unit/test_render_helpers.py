@@ -24,7 +24,11 @@ def test_numbers_and_periods_for_people():
     assert format_number(63707358) == "63,707,358"
     assert format_number(1.016647, 2) == "1.02"
     assert format_number(None) == "-"
-    assert format_period(date(2024, 4, 1), date(2025, 3, 31)) == "Apr 2024 to Mar 2025"
+    # a financial year as its publishers name it, written in full
+    assert format_period(date(2024, 4, 1), date(2025, 3, 31)) == (
+        "2024-25 (April 2024 to March 2025)"
+    )
+    assert format_period(date(2024, 1, 1), date(2024, 12, 31)) == "Jan 2024 to Dec 2024"
     assert format_period(date(2026, 6, 1), date(2026, 6, 30)) == "June 2026"
 
 
@@ -32,7 +36,11 @@ def test_release_dates_are_derived_from_the_period():
     assert default_release_date("2026-06") == date(2026, 7, 9)  # second Thursday of July
     assert default_release_date("2026-12") == date(2027, 1, 14)
     assert next_update(date(2026, 7, 9)) == date(2026, 8, 13)
-    assert vintage_label("qof", "2025-03") == "2024-25 (April to March)"
+    assert vintage_label("qof", "2025-03") == "2024-25 (April 2024 to March 2025)"
+    assert vintage_label("talking_therapies", "2025-03", "annual") == (
+        "2024-25 (April 2024 to March 2025)"
+    )
+    assert vintage_label("talking_therapies", "2025-03", "monthly") == "March 2025"
 
 
 def test_templates_escape_untrusted_names():

@@ -87,16 +87,23 @@ workforce_indicators as (
     select distinct indicator_id from {{ ref('indicator_role_groups') }}
 ),
 
--- a PCN absent from the workforce file employs no PCN staff (the publisher's convention)
+-- PCNs with at least one staff record in the census
+reporting_pcns as (select distinct pcn_code from workforce),
+
+-- a PCN in the census without a role has none of it (0); a PCN absent from the census is not
+-- reported (null), never 0
 pcn_fte as (
     select
         workforce_indicators.indicator_id,
         pcn_patients.pcn_code,
         pcn_patients.icb_code,
-        coalesce(indicator_fte.fte, 0) as fte,
+        case
+            when reporting_pcns.pcn_code is not null then coalesce(indicator_fte.fte, 0)
+        end as fte,
         pcn_patients.registered_patients,
     from pcn_patients
     cross join workforce_indicators
+    left join reporting_pcns using (pcn_code)
     left join indicator_fte
         on indicator_fte.pcn_code = pcn_patients.pcn_code
         and indicator_fte.indicator_id = workforce_indicators.indicator_id
@@ -107,7 +114,9 @@ fte_rates as (
         fte as numerator, registered_patients as denominator,
     from pcn_fte
     union all
-    select 'icb', icb_code, indicator_id, sum(fte), sum(registered_patients),
+    -- ICB and England: every FTE recorded over every registered patient (as the publisher
+    -- totals the census); a PCN absent from the census adds patients and no FTE
+    select 'icb', icb_code, indicator_id, coalesce(sum(fte), 0), sum(registered_patients),
     from pcn_fte
     group by icb_code, indicator_id
     union all
@@ -122,6 +131,51 @@ workforce_counts as (
     select fte_rates.*, census.period_start, census.period_end, census.source_status,
     from fte_rates
     cross join census
+),
+
+-- workforce against recorded need: mental-health-role FTE per 1,000 patients on the QOF SMI
+-- (MH) and depression (DEP) registers of the same practices (latest QOF year, census month)
+register_patients as (
+    select 'pcn' as geography_type, members.pcn_code as geography_code,
+        sum(qof_registers.register_count) as registers,
+    from qof_registers
+    inner join members using (practice_code)
+    where members.pcn_code is not null
+    group by members.pcn_code
+    union all
+    select 'icb', pcns.icb_code, sum(qof_registers.register_count),
+    from qof_registers
+    inner join members using (practice_code)
+    inner join pcns using (pcn_code)
+    group by pcns.icb_code
+    union all
+    select 'england', 'E92000001', sum(register_count),
+    from qof_registers
+),
+
+need_counts as (
+    select
+        fte_rates.geography_type,
+        fte_rates.geography_code,
+        'mh_roles_fte_per_1k_mh_register' as indicator_id,
+        fte_rates.numerator,
+        case when fte_rates.numerator is not null then register_patients.registers end
+            as denominator,
+        census.period_start,
+        census.period_end,
+        case
+            when census.source_status = 'synthetic'
+                or (select bool_or(source_status = 'synthetic') from qof_registers)
+                then 'synthetic'
+            when census.source_status = 'rebuilt'
+                or (select bool_or(source_status = 'rebuilt') from qof_registers)
+                then 'rebuilt'
+            else census.source_status
+        end as source_status,
+    from fte_rates
+    inner join register_patients using (geography_type, geography_code)
+    cross join census
+    where fte_rates.indicator_id = 'mh_roles_fte_per_10k'
 ),
 
 -- GP FTE per registered patient (practice workforce: numerator and denominator from the same
@@ -196,8 +250,11 @@ imd as (
     inner join members using (practice_code)
     group by members.icb_code
     union all
-    select 'england', 'E92000001', sum(imd_score * registered_patients), sum(registered_patients),
-    from imd_scores
+    -- England is OHID's own England score (published beside the practice scores), not a mean
+    -- of practices: a score of 1 over a denominator of 1
+    select 'england', 'E92000001', england.imd_score, 1,
+    from {{ ref('stg_imd__england_scores') }} as england
+    qualify england.vintage = max(england.vintage) over ()
 ),
 
 imd_counts as (
@@ -219,17 +276,19 @@ list_extract as (
     from list_sizes
 ),
 
+-- the PCN's, the ICB's and England's registered patients (England: every practice in the
+-- list-size file, in a PCN or not)
 list_size as (
     select 'pcn' as geography_type, pcn_code as geography_code,
         registered_patients as numerator, 1 as denominator,
     from pcn_patients
     union all
-    select 'icb', icb_code, sum(registered_patients), count(*),
+    select 'icb', icb_code, sum(registered_patients), 1,
     from pcn_patients
     group by icb_code
     union all
-    select 'england', 'E92000001', sum(registered_patients), count(*),
-    from pcn_patients
+    select 'england', 'E92000001', sum(registered_patients), 1,
+    from list_sizes
 ),
 
 context_counts as (
@@ -256,6 +315,7 @@ workforce_trend_counts as (
 all_counts as (
     select * from prevalence
     union all by name select * from workforce_counts
+    union all by name select * from need_counts
     union all by name select * from context_counts
     union all by name select * from gp_workforce_counts
     union all by name select * from imd_counts

@@ -1,3 +1,6 @@
+-- a table, not a view: four models read it, and as a view each would rebuild every count
+{{ config(materialized="table") }}
+
 -- Value, 95% and 99.8% limits and suppression of every indicator count, in display units
 -- (the catalogue's multiplier applied), rounded to 10 decimals. Wilson for proportions; Byar
 -- (exact Poisson below 10 events) for rates of counted events, whose limits are the count's

@@ -22,14 +22,7 @@ adult_lists as (
 ),
 
 -- which level the figures come from: sub-ICB when the monthly file carries SubICB rows --------
-mode as (
-    select
-        case
-            when exists (select 1 from monthly where group_type = 'SubICB' and value is not null)
-                then 'sub_icb'
-            else 'icb'
-        end as area_level,
-),
+mode as (select {{ talking_therapies_area_level() }} as area_level),
 
 -- the eight counts, one row per area and measure, from whichever file the mode picks
 monthly_measures as (
@@ -57,8 +50,10 @@ monthly_measures as (
 ),
 
 -- annual report: `Total` rows, and the `Waiting Time` rows of finished treatment that waited up
--- to 6 / 18 weeks for first treatment (VariableA 'Accessing services' 2024-25, 'First treatment'
--- 2019-20); the sample's rebuilt file has Total rows only
+-- to 6 / 18 weeks for first treatment (the publisher's VariableA 'Accessing services' from
+-- 2022-23, 'First treatment' up to 2021-22; VariableB '<6 weeks' / '<18 weeks'; the count is in
+-- Count_FinishedCourseTreatment). The sample's rebuilt 2024-25 file has both kinds of row but no
+-- Count_AccessingServices (the real source it was rebuilt from does not keep it)
 annual_measures as (
     select
         case when org_type = 'England' then 'england' else 'icb' end as area_level,
@@ -181,10 +176,8 @@ areas as (
 
 -- a PCN's registered patients in each area it spans: the blending weights
 pcn_area_weights as (
-    select pcn_code, area_code, sum(registered_patients) as registered_patients,
-    from practice_areas
-    where pcn_code is not null
-    group by pcn_code, area_code
+    select pcn_code, area_code, registered_patients,
+    from {{ ref('int_pcn_attribution_areas') }}
 ),
 
 -- PCN: the registered-patient-weighted mean of its areas' counts and adults (the area's own

@@ -2,7 +2,7 @@
 -- each census with the registrations vintage nearest to it (either side; the earlier on a tie)
 -- as denominator, and the practice membership in force at the census date from ePCN's
 -- relationship spells. A role group not yet recorded anywhere in a census is "not available"
--- (rows with no numerator), never zero.
+-- (rows with no numerator), never zero; so is every role of a PCN absent from a census.
 with
 
 staff as (
@@ -88,20 +88,32 @@ recorded as (
     select distinct vintage, indicator_id from indicator_fte
 ),
 
+-- PCNs with at least one staff record in each census
+reporting_pcns as (
+    select distinct vintage, pcn_code from history
+),
+
+-- a recorded role a reporting PCN lacks is 0; a PCN absent from the census is not reported
 pcn_fte as (
     select
         pcn_patients.vintage,
         indicators.indicator_id,
         pcn_patients.pcn_code,
         pcn_patients.icb_code,
-        case when recorded.indicator_id is not null then coalesce(indicator_fte.fte, 0) end
-            as fte,
+        recorded.indicator_id is not null as is_recorded,
+        case
+            when recorded.indicator_id is not null and reporting_pcns.pcn_code is not null
+                then coalesce(indicator_fte.fte, 0)
+        end as fte,
         pcn_patients.registered_patients,
     from pcn_patients
     cross join indicators
     left join recorded
         on recorded.vintage = pcn_patients.vintage
         and recorded.indicator_id = indicators.indicator_id
+    left join reporting_pcns
+        on reporting_pcns.vintage = pcn_patients.vintage
+        and reporting_pcns.pcn_code = pcn_patients.pcn_code
     left join indicator_fte
         on indicator_fte.vintage = pcn_patients.vintage
         and indicator_fte.indicator_id = indicators.indicator_id
@@ -136,8 +148,9 @@ rates as (
         registered_patients as denominator,
     from pcn_fte
     union all
+    -- as the latest census: every FTE recorded in the ICB over all its registered patients
     select 'icb', icb_code, vintage, indicator_id,
-        case when count(fte) = count(*) then sum(fte) end, sum(registered_patients),
+        case when bool_or(is_recorded) then coalesce(sum(fte), 0) end, sum(registered_patients),
     from pcn_fte
     group by icb_code, vintage, indicator_id
     union all

@@ -8,6 +8,18 @@ values_ as (select * from {{ ref('int_indicator_values') }}),
 
 england as (select * from values_ where geography_type = 'england'),
 
+-- whose figure an attributed (Talking Therapies) row is: its area, or its areas joined by '+'
+-- (largest share first) when its practices span several and the figure is a blend
+areas as (
+    select
+        pcn_code,
+        string_agg(area_code, '+' order by area_rank) as area_codes,
+        string_agg(area_name, ' + ' order by area_rank) as area_names,
+        max(area_count) as area_count,
+    from {{ ref('int_pcn_attribution_areas') }}
+    group by pcn_code
+),
+
 -- the periods each indicator is published for (England always has a row, "not available" or not)
 periods as (select indicator_id, period_start, period_end, source_status, from england),
 icb as (select * from values_ where geography_type = 'icb'),
@@ -34,7 +46,7 @@ peer_values as (
         catalogue.multiplier
 ),
 
-pcn_rows as (
+joined as (
     select
         pcns.pcn_code,
         pcns.pcn_name,
@@ -58,6 +70,9 @@ pcn_rows as (
         catalogue.multiplier,
         coalesce(pcn.is_suppressed, false) as is_suppressed,
         coalesce(pcn.source_status, periods.source_status) as source_status,
+        areas.area_codes,
+        areas.area_names,
+        coalesce(areas.area_count, 0) > 1 as spans_areas,
     from pcns
     cross join catalogue
     inner join periods using (indicator_id)
@@ -73,13 +88,67 @@ pcn_rows as (
         on icb.geography_code = pcns.icb_code
         and icb.indicator_id = catalogue.indicator_id
         and icb.period_start = periods.period_start
+    left join areas on areas.pcn_code = pcns.pcn_code
 ),
 
--- FTE rates have no interval: each PCN is placed by quintile of all PCNs' values
-quintile_cuts as (
-    select indicator_id, period_start, quantile_cont(value, [0.2, 0.4, 0.6, 0.8]) as cuts,
+-- an attributed figure is its area's: the area's own counts and interval for one area; a blend
+-- of several areas is a weighted mean with no counts of its own and no interval
+pcn_rows as (
+    select
+        joined.* exclude (
+            numerator, denominator, lower_ci95, upper_ci95, lower_ci998, upper_ci998,
+            area_codes, area_names, spans_areas
+        ),
+        geography_level in ('icb', 'sub_icb') as is_attributed,
+        geography_level in ('icb', 'sub_icb') and spans_areas as is_blend,
+        case
+            when geography_level not in ('icb', 'sub_icb') then pcn_code
+            when value is not null then area_codes
+        end as geography_code,
+        case
+            when geography_level not in ('icb', 'sub_icb') then pcn_name
+            when value is not null then area_names
+        end as geography_name,
+        {% for column in ['numerator', 'denominator', 'lower_ci95', 'upper_ci95', 'lower_ci998',
+                          'upper_ci998'] %}
+        case when not (geography_level in ('icb', 'sub_icb') and spans_areas) then {{ column }} end
+            as {{ column }},
+        {% endfor %}
+    from joined
+),
+
+-- indicators without an interval: each PCN's percentile rank among the PCNs with a value (the
+-- share whose value is strictly lower), and for IMD its quintile by OHID's method (ranked from
+-- the highest score, 1 the most deprived fifth)
+ranks as (
+    select
+        pcn_code,
+        indicator_id,
+        period_start,
+        round(
+            100.0 * (rank() over (partition by indicator_id, period_start order by value) - 1)
+            / count(*) over (partition by indicator_id, period_start),
+            10
+        ) as percentile_rank,
+        case when method = 'context_quintile' and count(*) over (partition by indicator_id, period_start) >= 5
+            then greatest(1, floor(
+                6 - ceil(
+                    (count(*) over (partition by indicator_id, period_start) + 1
+                     - rank() over (partition by indicator_id, period_start order by value desc))
+                    / (count(*) over (partition by indicator_id, period_start) / 5.0)
+                )
+            ))::integer
+        end as quintile,
     from pcn_rows
     where value is not null
+        and method in ('fte_percentile', 'context_percentile', 'context_quintile')
+),
+
+-- the middle PCN (a benchmark for context measures, whose England value is a total)
+medians as (
+    select indicator_id, period_start, round(median(value), 10) as pcn_median_value,
+    from pcn_rows
+    where value is not null and not is_attributed
     group by indicator_id, period_start
 )
 
@@ -101,8 +170,12 @@ select
     pcn_rows.england_value,
     pcn_rows.icb_value,
     peer_values.peer_group_value,
-    {{ compare_to('pcn_rows.lower_ci95', 'pcn_rows.upper_ci95', 'pcn_rows.england_value') }}
-        as compared_to_england,
+    medians.pcn_median_value,
+    -- an attributed figure is the area's, never the PCN's own: no PCN comparison
+    case
+        when pcn_rows.is_attributed then 'not compared'
+        else {{ compare_to('pcn_rows.lower_ci95', 'pcn_rows.upper_ci95', 'pcn_rows.england_value') }}
+    end as compared_to_england,
     -- a PCN given its ICB's figure is that figure: comparing it with the ICB says nothing
     case
         when pcn_rows.geography_level in ('icb', 'sub_icb') then 'not compared'
@@ -110,32 +183,41 @@ select
     end as compared_to_icb,
     {{ compare_to('pcn_rows.lower_ci95', 'pcn_rows.upper_ci95', 'peer_values.peer_group_value') }}
         as compared_to_peers,
+    -- the area's own comparison with England (one area; a blend has no interval)
     case
-        when pcn_rows.method in ('fte_quintile', 'context_quintile') and pcn_rows.value is not null
-            then 1
-            + (pcn_rows.value > quintile_cuts.cuts[1])::integer
-            + (pcn_rows.value > quintile_cuts.cuts[2])::integer
-            + (pcn_rows.value > quintile_cuts.cuts[3])::integer
-            + (pcn_rows.value > quintile_cuts.cuts[4])::integer
-    end as quintile,
-    -- funnel plot limits around England for this PCN's denominator (PCN-level counts only)
-    {% for level, suffix in [(95, '95'), (99.8, '998')] %}
-    {% for side in ['lower', 'upper'] %}
-    case when pcn_rows.geography_level = 'pcn' then round(
-        {{ funnel_limit('pcn_rows.method', 'pcn_rows.england_value / pcn_rows.multiplier',
-                        'pcn_rows.denominator', level, side) }} * pcn_rows.multiplier, 10)
-    end as funnel_{{ side }}{{ suffix }},
-    {% endfor %}
-    {% endfor %}
+        when not pcn_rows.is_attributed then null
+        when pcn_rows.is_blend then 'not compared'
+        else {{ compare_to('pcn_rows.lower_ci95', 'pcn_rows.upper_ci95', 'pcn_rows.england_value') }}
+    end as area_compared_to_england,
+    ranks.percentile_rank,
+    ranks.quintile,
+    -- funnel plot limits around England for this PCN's denominator (PCN-level counts only),
+    -- the over-dispersion-adjusted limits and where the PCN sits (int_pcn_funnel_limits)
+    funnel.funnel_lower95,
+    funnel.funnel_upper95,
+    funnel.funnel_lower998,
+    funnel.funnel_upper998,
+    funnel.adjusted_funnel_lower95,
+    funnel.adjusted_funnel_upper95,
+    funnel.adjusted_funnel_lower998,
+    funnel.adjusted_funnel_upper998,
+    funnel.funnel_outlier,
     pcn_rows.geography_level,
+    pcn_rows.geography_code,
+    pcn_rows.geography_name,
     pcn_rows.is_suppressed,
     pcn_rows.source_status = 'synthetic' as is_synthetic_source,
     pcn_rows.unit,
     pcn_rows.source_status,
 from pcn_rows
-left join quintile_cuts using (indicator_id, period_start)
+left join ranks using (pcn_code, indicator_id, period_start)
+left join medians using (indicator_id, period_start)
 left join peer_values
     on peer_values.pcn_code = pcn_rows.pcn_code
     and peer_values.indicator_id = pcn_rows.indicator_id
     and peer_values.period_start = pcn_rows.period_start
+left join {{ ref('int_pcn_funnel_limits') }} as funnel
+    on funnel.pcn_code = pcn_rows.pcn_code
+    and funnel.indicator_id = pcn_rows.indicator_id
+    and funnel.period_start = pcn_rows.period_start
 order by pcn_rows.pcn_code, pcn_rows.indicator_id, pcn_rows.period_start
