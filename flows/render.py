@@ -133,6 +133,7 @@ def jinja_env() -> Environment:
     env.filters["signal_class"] = lambda s: "signal-" + str(s).replace(" ", "-")
     env.filters["area_level"] = lambda level: AREA_LEVELS.get(level, level)
     env.filters["in_unit"] = format_in_unit
+    env.filters["period"] = format_period  # start | period(end)
     return env
 
 
@@ -352,6 +353,10 @@ def render_pcn_pages(
         ):
             practices_by_pcn[practice["pcn_code"]].append(practice)
 
+    # how many PCNs with a value record none: the page says so beside "None recorded"
+    record_none = {
+        i: (sum(1 for v in values if v == 0), len(values)) for i, values in spread.items()
+    }
     england = {r["indicator_id"]: r["england_value"] for rows in rows_by_pcn.values() for r in rows}
     centre = {r["indicator_id"]: spine_centre(r) for rows in rows_by_pcn.values() for r in rows}
     spine = SpineChart(
@@ -424,6 +429,7 @@ def render_pcn_pages(
             counts=counts,
             attributed=attributed,
             areas=areas_by_pcn.get(code, []),
+            record_none=record_none,
             csv_href="data/indicators.csv",
         )
         write_text(out / f"{code}.html", template.render(**context))
@@ -604,7 +610,10 @@ def national_summary(con: duckdb.DuckDBPyConnection) -> list[dict]:
             ) as areas_higher,
             count(distinct f.geography_code) filter (
                 where f.area_compared_to_england = 'lower'
-            ) as areas_lower
+            ) as areas_lower,
+            count(*) filter (where f.funnel_outlier = 'high') as outliers_high,
+            count(*) filter (where f.funnel_outlier = 'low') as outliers_low,
+            bool_or(f.adjusted_funnel_lower998 is not null) as is_overdispersed
         from latest_indicators f
         join dim_indicators i using (indicator_id)
         join dim_pcns p using (pcn_code)

@@ -255,20 +255,21 @@ def recompute(landing: Path) -> dict[tuple[str, str], dict]:
     for practice, pcn in membership.items():
         if pcn != "U" and practice in list_sizes:
             pcn_icb_weights[pcn][icb_of[practice]] += list_sizes[practice]
+    # one ICB: that ICB's own count and rate; several: the mean of their rates weighted by the
+    # PCN's registered patients in each (a blend, with no count of its own)
     for pcn, by_icb in pcn_icb_weights.items():
         total = sum(by_icb.values())
+        icb_counts = {i: counts(tt[i], adults_by_icb[i]) for i in by_icb}
         for indicator, multiplier in scale.items():
-            numerator = sum(
-                w * counts(tt[i], adults_by_icb[i])[indicator][0] for i, w in by_icb.items()
-            )
-            denominator = sum(
-                w * counts(tt[i], adults_by_icb[i])[indicator][1] for i, w in by_icb.items()
-            )
+            rate = 0.0
+            for i, w in by_icb.items():
+                numerator, denominator = icb_counts[i][indicator]
+                rate += w * numerator / denominator
             num, den = england_counts[indicator]
-            results[(pcn, indicator)] = {
-                "value": multiplier * (numerator / total) / (denominator / total),
-                "england_value": multiplier * num / den,
-            }
+            want = {"value": multiplier * rate / total, "england_value": multiplier * num / den}
+            if len(by_icb) == 1:
+                want["numerator"] = numerator
+            results[(pcn, indicator)] = want
     return results
 
 

@@ -16,6 +16,7 @@ from tests.recompute import latest_rows
 pytestmark = pytest.mark.integration
 
 ATTRIBUTED = ("icb", "sub_icb")
+SIGNALS = ("higher", "lower", "similar")
 
 
 def read_csv(path: Path) -> list[dict]:
@@ -47,6 +48,10 @@ def test_attributed_rows_are_the_areas_own_figures(fixture_build, latest):
         assert row["compared_to_england"] == "not compared", row
         assert row["compared_to_icb"] == "not compared", row
         assert row["compared_to_peers"] == "not compared", row
+        if "+" in row["geography_code"]:  # a blend: no count, no interval, no comparison
+            assert row["numerator"] == row["lower_ci95"] == "", row
+            assert row["area_compared_to_england"] == "not compared", row
+            continue
         area = icb[(row["geography_code"], row["indicator_id"], row["period_start"])]
         assert row["geography_name"] == area["icb_name"]
         for column in ("numerator", "denominator", "value", "lower_ci95", "upper_ci95"):
@@ -70,15 +75,15 @@ def test_the_page_summary_counts_the_pcns_own_comparisons_only(fixture_build, la
             for r in rows
             if r["geography_level"] == "pcn" and r["compared_to_england"] != "not compared"
         ]
-        higher = sum(r["compared_to_england"] == "higher" for r in own)
+        counts = [sum(r["compared_to_england"] == s for r in own) for s in SIGNALS]
         text = page_text(site, f"pcn/{code}.html")
         found = re.search(
             r"Of (\d+) indicators? measured for this PCN and compared with England, "
-            r"(\d+) (?:is|are) significantly higher",
+            r"(\d+) (?:is|are) significantly higher, (\d+) significantly lower and (\d+) similar",
             text,
         )
         assert found, code
-        assert (int(found[1]), int(found[2])) == (len(own), higher), code
+        assert [int(n) for n in found.groups()] == [len(own), *counts], code
         areas = sum(1 for r in rows if r["geography_level"] in ATTRIBUTED and r["value"])
         assert f"{areas} NHS Talking Therapies figures are ICB figures, not this PCN's own" in text
         # every attributed row names its area on the page, with its code

@@ -110,16 +110,19 @@ pcn_fte as (
 ),
 
 fte_rates as (
+    -- a PCN not reported has neither FTE nor a denominator, so pooling it (peers) adds nothing
     select 'pcn' as geography_type, pcn_code as geography_code, indicator_id,
-        fte as numerator, registered_patients as denominator,
+        fte as numerator, case when fte is not null then registered_patients end as denominator,
     from pcn_fte
     union all
-    -- ICB and England: every FTE recorded over every registered patient (as the publisher
-    -- totals the census); a PCN absent from the census adds patients and no FTE
-    select 'icb', icb_code, indicator_id, coalesce(sum(fte), 0), sum(registered_patients),
+    -- ICB: the FTE of its PCNs in the census over their registered patients
+    select 'icb', icb_code, indicator_id,
+        sum(fte), sum(registered_patients) filter (where fte is not null),
     from pcn_fte
     group by icb_code, indicator_id
     union all
+    -- England: every FTE record in the census over every registered patient, as the publisher
+    -- totals it (staff of PCNs outside the membership included)
     select 'england', 'E92000001', workforce_indicators.indicator_id,
         coalesce((select sum(fte) from indicator_fte
                   where indicator_fte.indicator_id = workforce_indicators.indicator_id), 0),
@@ -135,31 +138,45 @@ workforce_counts as (
 
 -- workforce against recorded need: mental-health-role FTE per 1,000 patients on the QOF SMI
 -- (MH) and depression (DEP) registers of the same practices (latest QOF year, census month)
-register_patients as (
-    select 'pcn' as geography_type, members.pcn_code as geography_code,
-        sum(qof_registers.register_count) as registers,
+pcn_registers as (
+    select members.pcn_code, sum(qof_registers.register_count) as registers,
     from qof_registers
     inner join members using (practice_code)
     where members.pcn_code is not null
     group by members.pcn_code
+),
+
+pcn_need as (
+    select pcn_fte.pcn_code, pcn_fte.icb_code, pcn_fte.fte, pcn_registers.registers,
+    from pcn_fte
+    inner join pcn_registers using (pcn_code)
+    where pcn_fte.indicator_id = 'mh_roles_fte_per_10k'
+),
+
+-- as the FTE rates: a PCN not reported has no figure; an ICB pools its PCNs in the census
+register_patients as (
+    select 'pcn' as geography_type, pcn_code as geography_code, fte as numerator,
+        case when fte is not null then registers end as denominator,
+    from pcn_need
     union all
-    select 'icb', pcns.icb_code, sum(qof_registers.register_count),
-    from qof_registers
-    inner join members using (practice_code)
-    inner join pcns using (pcn_code)
-    group by pcns.icb_code
+    select 'icb', icb_code, sum(fte), sum(registers) filter (where fte is not null),
+    from pcn_need
+    group by icb_code
     union all
-    select 'england', 'E92000001', sum(register_count),
+    select 'england', 'E92000001',
+        (select numerator from fte_rates
+         where geography_type = 'england' and indicator_id = 'mh_roles_fte_per_10k'),
+        sum(register_count),
     from qof_registers
 ),
 
 need_counts as (
     select
-        fte_rates.geography_type,
-        fte_rates.geography_code,
+        register_patients.geography_type,
+        register_patients.geography_code,
         'mh_roles_fte_per_1k_mh_register' as indicator_id,
-        fte_rates.numerator,
-        case when fte_rates.numerator is not null then register_patients.registers end
+        register_patients.numerator,
+        case when register_patients.numerator is not null then register_patients.denominator end
             as denominator,
         census.period_start,
         census.period_end,
@@ -172,10 +189,8 @@ need_counts as (
                 then 'rebuilt'
             else census.source_status
         end as source_status,
-    from fte_rates
-    inner join register_patients using (geography_type, geography_code)
+    from register_patients
     cross join census
-    where fte_rates.indicator_id = 'mh_roles_fte_per_10k'
 ),
 
 -- GP FTE per registered patient (practice workforce: numerator and denominator from the same

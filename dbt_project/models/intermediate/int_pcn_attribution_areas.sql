@@ -33,6 +33,8 @@ per_area as (
         sum(registered_patients) as registered_patients,
     from practice_areas
     group by pcn_code, area_code
+    -- an area holding none of the PCN's listed patients gives it no weight (and no blend)
+    having sum(registered_patients) > 0
 )
 
 select

@@ -2,8 +2,8 @@
 -- int_indicator_counts plus geography_level (DESIGN.md "Talking Therapies has no PCN level").
 -- The publisher has no practice or PCN level: a PCN carries the figures of the area its
 -- practices belong to - the sub-ICB when the monthly file has SubICB rows, else the ICB of the
--- annual report - blended by registered patients when its practices span several areas. Its
--- numerator and denominator are therefore the area's, not the PCN's own.
+-- annual report. Its numerator and denominator are therefore the area's, not the PCN's own; a
+-- PCN spanning several areas carries their rates' registered-patient-weighted mean (a blend).
 -- A figure the source does not carry (suppressed, blank, or a breakdown row that is absent)
 -- gives a row with null numerator and denominator: never estimated.
 with
@@ -180,27 +180,6 @@ pcn_area_weights as (
     from {{ ref('int_pcn_attribution_areas') }}
 ),
 
--- PCN: the registered-patient-weighted mean of its areas' counts and adults (the area's own
--- figures when it lies in one area); null when any of its areas lacks the figure
-pcn_figures as (
-    select
-        'pcn' as geography_type,
-        weights.pcn_code as geography_code,
-        {% for column in ['adults', 'referrals', 'entered_treatment', 'finished', 'not_at_caseness',
-                          'recovery', 'reliable_improvement', 'waited_6wk', 'waited_18wk'] %}
-        case when count(*) = count(areas.{{ column }}) and sum(weights.registered_patients) > 0
-            then round(
-                sum(weights.registered_patients * areas.{{ column }})
-                / sum(weights.registered_patients),
-                10
-            )
-        end as {{ column }},
-        {% endfor %}
-    from pcn_area_weights as weights
-    inner join areas using (area_code)
-    group by weights.pcn_code
-),
-
 -- ICB: the sum of its areas (itself when the areas are ICBs); null when any area lacks it
 icb_figures as (
     select
@@ -233,7 +212,11 @@ england_figures as (
 ),
 
 geographies as (
-    select *, (select area_level from mode) as geography_level, from pcn_figures
+    select 'area' as geography_type, area_code as geography_code,
+        adults, referrals, entered_treatment, finished, not_at_caseness, recovery,
+        reliable_improvement, waited_6wk, waited_18wk,
+        (select area_level from mode) as geography_level,
+    from areas
     union all
     select *, 'icb', from icb_figures
     union all
@@ -272,27 +255,68 @@ indicator_counts as (
             when 'tt_recovery_rate' then geographies.finished - geographies.not_at_caseness
             else geographies.finished
         end as denominator,
-        ends_with(indicators.indicator_id, '_per_100k') as uses_qof_adults,
     from geographies
     cross join indicators
+),
+
+-- "not available" is both null: a denominator alone is never published
+area_indicator_counts as (
+    select
+        * exclude (numerator, denominator),
+        case when denominator is not null then numerator::double end as numerator,
+        case when numerator is not null then denominator::double end as denominator,
+    from indicator_counts
+),
+
+-- a PCN in one area carries that area's own counts; a PCN whose practices span several carries
+-- the mean of the areas' rates weighted by its registered patients in each (a blend: the
+-- patient-weighted sum of the rates over those patients, no count of its own); null when any
+-- of its areas lacks it
+pcn_counts as (
+    select
+        'pcn' as geography_type,
+        weights.pcn_code as geography_code,
+        area.indicator_id,
+        any_value(area.geography_level) as geography_level,
+        case
+            when count(*) = 1 then any_value(area.numerator)
+            when count(*) = count(area.numerator / nullif(area.denominator, 0))
+                and sum(weights.registered_patients) > 0
+                then round(
+                    sum(weights.registered_patients * area.numerator / area.denominator), 10
+                )
+        end as numerator,
+        case
+            when count(*) = 1 then any_value(area.denominator)
+            when count(*) = count(area.numerator / nullif(area.denominator, 0))
+                and sum(weights.registered_patients) > 0
+                then sum(weights.registered_patients)::double
+        end as denominator,
+    from pcn_area_weights as weights
+    inner join area_indicator_counts as area
+        on area.geography_type = 'area' and area.geography_code = weights.area_code
+    group by weights.pcn_code, area.indicator_id
+),
+
+all_counts as (
+    select * from area_indicator_counts where geography_type in ('icb', 'england')
+    union all by name
+    select * from pcn_counts
 )
 
 select
-    indicator_counts.geography_type,
-    indicator_counts.geography_code,
-    indicator_counts.indicator_id,
+    all_counts.geography_type,
+    all_counts.geography_code,
+    all_counts.indicator_id,
     tt_period.period_start,
     tt_period.period_end,
-    -- "not available" is both null: a denominator alone is never published
-    case when indicator_counts.denominator is not null
-        then indicator_counts.numerator::double end as numerator,
-    case when indicator_counts.numerator is not null
-        then indicator_counts.denominator::double end as denominator,
+    all_counts.numerator,
+    all_counts.denominator,
     case
-        when indicator_counts.uses_qof_adults
+        when ends_with(all_counts.indicator_id, '_per_100k')
             and (select bool_or(source_status = 'synthetic') from adult_lists) then 'synthetic'
         else tt_period.source_status
     end as source_status,
-    indicator_counts.geography_level,
-from indicator_counts
+    all_counts.geography_level,
+from all_counts
 cross join tt_period

@@ -100,7 +100,6 @@ pcn_fte as (
         indicators.indicator_id,
         pcn_patients.pcn_code,
         pcn_patients.icb_code,
-        recorded.indicator_id is not null as is_recorded,
         case
             when recorded.indicator_id is not null and reporting_pcns.pcn_code is not null
                 then coalesce(indicator_fte.fte, 0)
@@ -143,14 +142,15 @@ england as (
 ),
 
 rates as (
+    -- as the latest census (int_indicator_counts): a PCN not reported has no denominator either,
+    -- and an ICB pools its PCNs in the census
     select 'pcn' as geography_type, pcn_code as geography_code, vintage, indicator_id,
         case when registered_patients > 0 then fte end as numerator,
-        registered_patients as denominator,
+        case when fte is not null then registered_patients end as denominator,
     from pcn_fte
     union all
-    -- as the latest census: every FTE recorded in the ICB over all its registered patients
     select 'icb', icb_code, vintage, indicator_id,
-        case when bool_or(is_recorded) then coalesce(sum(fte), 0) end, sum(registered_patients),
+        sum(fte), sum(registered_patients) filter (where fte is not null),
     from pcn_fte
     group by icb_code, vintage, indicator_id
     union all

@@ -25,7 +25,8 @@ periods as (select indicator_id, period_start, period_end, source_status, from e
 icb as (select * from values_ where geography_type = 'icb'),
 
 -- peer-group value: the 10 peers' numerators and denominators pooled, as England and ICB values
--- are. None when a peer is suppressed (back-calculable) or the figure is not PCN-level.
+-- are, over the peers with a figure (a peer not reported adds no patients). None when a peer is
+-- suppressed (back-calculable) or the figure is not PCN-level.
 peer_values as (
     select
         peers.pcn_code,
@@ -34,8 +35,13 @@ peer_values as (
         case
             when bool_or(peer.is_suppressed) then null
             when catalogue.method = 'wilson' and {{ is_small_count('sum(peer.numerator)') }} then null
-            when sum(peer.denominator) > 0
-                then round(sum(peer.numerator) / sum(peer.denominator) * catalogue.multiplier, 10)
+            when sum(peer.denominator) filter (where peer.numerator is not null) > 0
+                then round(
+                    sum(peer.numerator)
+                    / sum(peer.denominator) filter (where peer.numerator is not null)
+                    * catalogue.multiplier,
+                    10
+                )
         end as peer_group_value,
     from {{ ref('dim_pcn_peers') }} as peers
     inner join values_ as peer
@@ -101,14 +107,11 @@ pcn_rows as (
         ),
         geography_level in ('icb', 'sub_icb') as is_attributed,
         geography_level in ('icb', 'sub_icb') and spans_areas as is_blend,
-        case
-            when geography_level not in ('icb', 'sub_icb') then pcn_code
-            when value is not null then area_codes
-        end as geography_code,
-        case
-            when geography_level not in ('icb', 'sub_icb') then pcn_name
-            when value is not null then area_names
-        end as geography_name,
+        -- an attributed row names its area even when the area has no figure
+        case when geography_level in ('icb', 'sub_icb') then area_codes else pcn_code end
+            as geography_code,
+        case when geography_level in ('icb', 'sub_icb') then area_names else pcn_name end
+            as geography_name,
         {% for column in ['numerator', 'denominator', 'lower_ci95', 'upper_ci95', 'lower_ci998',
                           'upper_ci998'] %}
         case when not (geography_level in ('icb', 'sub_icb') and spans_areas) then {{ column }} end

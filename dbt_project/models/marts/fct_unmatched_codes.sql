@@ -20,6 +20,14 @@ from workforce
 anti join pcns using (pcn_code)
 
 union all
+select 'pcn_workforce', 'pcn', workforce.pcn_code,
+    'PCN employs staff in the workforce file but has no practices in the membership',
+    workforce.fte,
+from workforce
+inner join pcns using (pcn_code)
+where not pcns.has_member_practices
+
+union all
 select 'pcn_workforce', 'pcn', pcns.pcn_code,
     'PCN has member practices but no staff record in the workforce census (not reported)', null,
 from pcns
