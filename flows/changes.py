@@ -1,7 +1,7 @@
-"""What changed in the landed inputs since the previous period (DESIGN.md "Outputs": the changes
-page depends only on inputs). Sources: which product has a newer vintage than the previous period
-used, and which file in use is a publisher's revision. PCN openings, closures and mergers are
-computed in dbt from ODS ePCN (`fct_pcn_changes`)."""
+"""What changed in the landed inputs since the previous period (docs/ARCHITECTURE.md "Outputs":
+the changes page depends only on inputs). Sources: which product has a newer vintage than the
+previous period used, and which file in use is a publisher's revision. PCN openings, closures and
+mergers are computed in dbt from ODS ePCN (`fct_pcn_changes`)."""
 
 from __future__ import annotations
 

@@ -40,7 +40,8 @@ matplotlib.rcParams.update(
     }
 )
 
-# Fingertips' signals; the blue scheme is the colour-blind-safe one (PUBLICATION.md)
+# Fingertips' signals; the blue scheme is the colour-blind-safe one
+# (docs/ARCHITECTURE.md "Publication conventions")
 SIGNAL_COLOURS = {
     "higher": "#1f4e8c",  # dark blue: higher, polarity not judged
     "lower": "#8fc1e3",  # light blue

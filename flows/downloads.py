@@ -1,7 +1,8 @@
 """The data downloads: each published table as CSV, Parquet and ODS, and a dictionary of every
-column (DESIGN.md "Outputs"). One query per table feeds all three formats, so they hold the same
-rows in the same order. Identical inputs give byte-identical files: numbers carry 12 significant
-digits (as in the CSV), archives (Parquet has none; ODS is a zip) carry fixed timestamps.
+column (docs/ARCHITECTURE.md "Outputs"). One query per table feeds all three formats, so they hold
+the same rows in the same order. Identical inputs give byte-identical files: numbers carry 12
+significant digits (as in the CSV), archives (Parquet has none; ODS is a zip) carry fixed
+timestamps.
 """
 
 from __future__ import annotations

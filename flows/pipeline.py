@@ -125,8 +125,8 @@ def publication_key(
     pcn_codes: list[str] | None,
     selected: list[LandedFile],
 ) -> str:
-    """What a release depends on (DESIGN.md "Determinism"): the period and release date, the
-    landed files' checksums, the code, the tools and the site settings. Equal keys give equal
+    """What a release depends on (docs/ARCHITECTURE.md "Determinism"): the period and release date,
+    the landed files' checksums, the code, the tools and the site settings. Equal keys give equal
     releases, so a run whose key is already published has nothing to do."""
     parts = {
         "period": period,

@@ -1,4 +1,4 @@
-"""Release folders and the atomic switch of `<out>/site` (DESIGN.md "Publishing").
+"""Release folders and the atomic switch of `<out>/site` (docs/ARCHITECTURE.md "Publishing").
 
 Each run builds into `<out>/releases/<release-id>/`; only after every critical check has passed
 does `<out>/site`, a symbolic link, switch to it by one atomic rename. A failed run leaves

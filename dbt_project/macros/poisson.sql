@@ -1,4 +1,4 @@
-{#- Limits of a Poisson count O (DESIGN.md "Statistics": rates of counted events), as counts:
+{#- Limits of a Poisson count O (docs/ARCHITECTURE.md "Statistics": rates of counted events), as counts:
     rate limits = limit(O) / denominator * multiplier.
     - O >= 10: Byar's approximation (PHE "Technical Guide: Confidence intervals"):
         lower = O * (1 - 1/(9O) - z/(3 sqrt(O)))^3

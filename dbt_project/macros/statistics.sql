@@ -1,4 +1,4 @@
-{#- Statistics of English public-health practice (DESIGN.md "Statistics"). -#}
+{#- Statistics of English public-health practice (docs/ARCHITECTURE.md "Statistics"). -#}
 
 {%- macro z_value(level) -%}
     {%- if level == 95 -%} 1.959963984540054

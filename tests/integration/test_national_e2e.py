@@ -104,7 +104,8 @@ def test_a_second_run_gives_byte_identical_files(national):
     first, second = national["first"].resolve(), national["second"].resolve()
 
     def published(root: Path) -> list[Path]:
-        # GX Data Docs name their pages by run time (DESIGN.md "Determinism" exempts them)
+        # GX Data Docs name their pages by run time ("Determinism" in docs/ARCHITECTURE.md
+        # exempts them)
         return sorted(
             p.relative_to(root)
             for p in root.rglob("*")

@@ -156,7 +156,8 @@ DEPLOYED = """
 
 
 def _release_files(release: Path) -> dict[str, bytes]:
-    """Every published file but those DESIGN.md lets differ (manifest.json, GX Data Docs)."""
+    """Every published file but those docs/ARCHITECTURE.md lets differ (manifest.json, GX Data
+    Docs)."""
     return {
         p.relative_to(release).as_posix(): p.read_bytes()
         for p in sorted(release.rglob("*"))

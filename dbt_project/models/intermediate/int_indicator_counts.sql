@@ -1,5 +1,5 @@
 -- Numerator and denominator of every indicator at PCN, ICB and England level.
--- England uses every record in the source, mapped to a PCN or not (DESIGN.md "PCN membership").
+-- England uses every record in the source, mapped to a PCN or not (docs/ARCHITECTURE.md "PCN membership").
 with
 
 pcns as (select * from {{ ref('int_pcns_at_reference_date') }}),

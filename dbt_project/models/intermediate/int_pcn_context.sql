@@ -1,4 +1,4 @@
--- Context of every PCN with member practices, for peer groups (DESIGN.md "Peer groups"): list size,
+-- Context of every PCN with member practices, for peer groups (docs/ARCHITECTURE.md "Statistics"): list size,
 -- deprivation and age mix - never the indicators being compared. Each value is taken over the member
 -- practices that have it; it counts only when those practices hold at least half of the PCN's registered
 -- patients, and a PCN lacking any of the four values gets no peers (has_full_context = false).

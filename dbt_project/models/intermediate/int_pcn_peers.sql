@@ -1,4 +1,4 @@
--- Each PCN's 10 nearest neighbours on standardised context (DESIGN.md "Peer groups"): Euclidean distance
+-- Each PCN's 10 nearest neighbours on standardised context (docs/ARCHITECTURE.md "Statistics"): Euclidean distance
 -- over the z-scores of IMD score, log list size, % under 15 and % aged 65 and over, each variable weighted
 -- equally. Only PCNs with full context take part, as PCN and as peer. Deterministic: distances are rounded
 -- to 10 decimals before ranking and equal distances are broken by peer code. The 10 is the var

@@ -1,4 +1,4 @@
--- Practice-to-PCN membership at the reference date (DESIGN.md "PCN membership"): the newer of the
+-- Practice-to-PCN membership at the reference date (docs/ARCHITECTURE.md "PCN membership"): the newer of the
 -- registrations practice map and ePCN's relationship spells decides; a PCN's sub-ICB and ICB come
 -- from the same source (ePCN gives sub-ICB only, so its ICB is looked up from the practice map).
 with

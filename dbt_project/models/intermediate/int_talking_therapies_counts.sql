@@ -1,5 +1,5 @@
 -- NHS Talking Therapies indicators at PCN, ICB and England level, in the columns of
--- int_indicator_counts plus geography_level (DESIGN.md "Talking Therapies has no PCN level").
+-- int_indicator_counts plus geography_level (docs/ARCHITECTURE.md "Talking Therapies has no PCN level").
 -- The publisher has no practice or PCN level: a PCN carries the figures of the area its
 -- practices belong to - the sub-ICB when the monthly file has SubICB rows, else the ICB of the
 -- annual report. Its numerator and denominator are therefore the area's, not the PCN's own; a

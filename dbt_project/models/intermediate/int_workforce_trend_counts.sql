@@ -1,4 +1,4 @@
--- PCN workforce FTE rates for every census before the latest (the trend; DESIGN.md "Periods"):
+-- PCN workforce FTE rates for every census before the latest (the trend; docs/ARCHITECTURE.md "Periods"):
 -- each census with the registrations vintage nearest to it (either side; the earlier on a tie)
 -- as denominator, and the practice membership in force at the census date from ePCN's
 -- relationship spells. A role group not yet recorded anywhere in a census is "not available"

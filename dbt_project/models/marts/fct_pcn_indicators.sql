@@ -1,5 +1,5 @@
 -- One row per PCN x indicator x period, with its benchmarks and comparisons: the table behind
--- site/data/indicators.csv and every page (DESIGN.md "Outputs").
+-- site/data/indicators.csv and every page (docs/ARCHITECTURE.md "Outputs").
 with
 
 pcns as (select * from {{ ref('dim_pcns') }}),

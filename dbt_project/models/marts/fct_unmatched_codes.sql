@@ -1,5 +1,5 @@
 -- Practices and PCNs that appear in one source but not in the membership (or the reverse):
--- counted and listed on the quality page, never silently dropped (DESIGN.md "PCN membership").
+-- counted and listed on the quality page, never silently dropped (docs/ARCHITECTURE.md "PCN membership").
 with
 
 pcns as (select * from {{ ref('dim_pcns') }}),

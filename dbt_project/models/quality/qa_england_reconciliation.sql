@@ -1,4 +1,4 @@
--- England figures against totals taken straight from the record-level sources (DESIGN.md:
+-- England figures against totals taken straight from the record-level sources (docs/ARCHITECTURE.md:
 -- England counts every record, in a PCN or not). A difference means a join dropped or
 -- duplicated records on the way to the published England value.
 with
