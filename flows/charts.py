@@ -653,6 +653,21 @@ def _broken(xs: Sequence[float], ys: Sequence[float | None]) -> tuple[list[float
     return list(xs), [math.nan if y is None else y for y in ys]
 
 
+def _segment_line(
+    xs: Sequence[float], ys: Sequence[float | None], segments: Sequence[tuple[int, int]]
+) -> tuple[list[float], list[float]]:
+    """One line through the points of each segment (start, end), broken between segments."""
+    line_xs: list[float] = []
+    line_ys: list[float | None] = []
+    for start, end in segments:
+        if line_xs:
+            line_xs.append(math.nan)
+            line_ys.append(None)
+        line_xs += xs[start:end]
+        line_ys += ys[start:end]
+    return _broken(line_xs, line_ys)
+
+
 class RunChart:
     """Run charts that share their time axis, gaps and legend: those are drawn and saved once;
     per PCN matplotlib redraws only what changes - the y axis (limits and ticks from the PCN's
@@ -796,27 +811,10 @@ class RunChart:
 
     def svg(self, series: SpcSeries, england: Sequence[float | None], label: str) -> str:
         xs = self.xs
-        values = series.values
         # a line per segment: a value missing, or a break in the periods, ends it
-        broken: list[float | None] = []
-        line_xs: list[float] = []
-        for start, end in series.segments:
-            if line_xs:
-                line_xs.append(math.nan)
-                broken.append(None)
-            line_xs += xs[start:end]
-            broken += values[start:end]
-        self.series.set_data(*_broken(line_xs, broken))
-        england_xs: list[float] = []
-        england_ys: list[float | None] = []
-        if self.has_england:
-            for start, end in spc_segments(series.dates, england):
-                if england_xs:
-                    england_xs.append(math.nan)
-                    england_ys.append(None)
-                england_xs += xs[start:end]
-                england_ys += england[start:end]
-        self.england.set_data(*_broken(england_xs, england_ys))
+        self.series.set_data(*_segment_line(xs, series.values, series.segments))
+        england_segments = spc_segments(series.dates, england) if self.has_england else []
+        self.england.set_data(*_segment_line(xs, england, england_segments))
         signals = series.signals
         for line, wanted in (
             (self.plain, lambda s: s is None),

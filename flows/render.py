@@ -180,6 +180,21 @@ def _records(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = Non
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+def _rows_by_pcn(
+    con: duckdb.DuckDBPyConnection, mart: str, order: str, codes: list[str]
+) -> dict[str, list[dict]]:
+    """A per-PCN mart's rows for a batch of PCN codes, grouped by PCN in `order`."""
+    grouped: dict[str, list[dict]] = defaultdict(list)
+    for row in _records(
+        con,
+        f"select * from {mart} where pcn_code in (select unnest($1::varchar[])) "
+        f"order by pcn_code, {order}",
+        [codes],
+    ):
+        grouped[row["pcn_code"]].append(row)
+    return grouped
+
+
 def load_indicators(con: duckdb.DuckDBPyConnection) -> list[dict]:
     return _records(con, "select * from dim_indicators order by sort_order")
 
@@ -317,14 +332,7 @@ def render_pcn_pages(
             [codes],
         ):
             trends_by_pcn[row["pcn_code"]][row["indicator_id"]].append(row)
-        peers_by_pcn: dict[str, list[dict]] = defaultdict(list)
-        for peer in _records(
-            con,
-            "select * from dim_pcn_peers where pcn_code in (select unnest($1::varchar[])) "
-            "order by pcn_code, peer_rank",
-            [codes],
-        ):
-            peers_by_pcn[peer["pcn_code"]].append(peer)
+        peers_by_pcn = _rows_by_pcn(con, "dim_pcn_peers", "peer_rank", codes)
         # every PCN's position for the funnel plots (indicators measured at PCN level)
         funnel_points: dict[str, list[FunnelPoint]] = defaultdict(list)
         for indicator_id, *point in con.execute(
@@ -336,22 +344,8 @@ def render_pcn_pages(
         ).fetchall():
             funnel_points[indicator_id].append(FunnelPoint(*point))
         # the areas a PCN's Talking Therapies figures come from, with their blending weights
-        areas_by_pcn: dict[str, list[dict]] = defaultdict(list)
-        for area in _records(
-            con,
-            "select * from dim_pcn_areas where pcn_code in (select unnest($1::varchar[])) "
-            "order by pcn_code, area_rank",
-            [codes],
-        ):
-            areas_by_pcn[area["pcn_code"]].append(area)
-        practices_by_pcn: dict[str, list[dict]] = defaultdict(list)
-        for practice in _records(
-            con,
-            "select * from dim_practices where pcn_code in (select unnest($1::varchar[])) "
-            "order by pcn_code, practice_code",
-            [codes],
-        ):
-            practices_by_pcn[practice["pcn_code"]].append(practice)
+        areas_by_pcn = _rows_by_pcn(con, "dim_pcn_areas", "area_rank", codes)
+        practices_by_pcn = _rows_by_pcn(con, "dim_practices", "practice_code", codes)
 
     # how many PCNs with a value record none: the page says so beside "None recorded"
     record_none = {

@@ -62,6 +62,8 @@ joined as (
         catalogue.method,
         catalogue.unit,
         coalesce(pcn.geography_level, catalogue.geography_level) as geography_level,
+        coalesce(pcn.geography_level, catalogue.geography_level) in ('icb', 'sub_icb')
+            as is_attributed,
         periods.period_start,
         periods.period_end,
         pcn.numerator,
@@ -105,17 +107,13 @@ pcn_rows as (
             numerator, denominator, lower_ci95, upper_ci95, lower_ci998, upper_ci998,
             area_codes, area_names, spans_areas
         ),
-        geography_level in ('icb', 'sub_icb') as is_attributed,
-        geography_level in ('icb', 'sub_icb') and spans_areas as is_blend,
+        is_attributed and spans_areas as is_blend,
         -- an attributed row names its area even when the area has no figure
-        case when geography_level in ('icb', 'sub_icb') then area_codes else pcn_code end
-            as geography_code,
-        case when geography_level in ('icb', 'sub_icb') then area_names else pcn_name end
-            as geography_name,
+        case when is_attributed then area_codes else pcn_code end as geography_code,
+        case when is_attributed then area_names else pcn_name end as geography_name,
         {% for column in ['numerator', 'denominator', 'lower_ci95', 'upper_ci95', 'lower_ci998',
                           'upper_ci998'] %}
-        case when not (geography_level in ('icb', 'sub_icb') and spans_areas) then {{ column }} end
-            as {{ column }},
+        case when not (is_attributed and spans_areas) then {{ column }} end as {{ column }},
         {% endfor %}
     from joined
 ),
@@ -181,7 +179,7 @@ select
     end as compared_to_england,
     -- a PCN given its ICB's figure is that figure: comparing it with the ICB says nothing
     case
-        when pcn_rows.geography_level in ('icb', 'sub_icb') then 'not compared'
+        when pcn_rows.is_attributed then 'not compared'
         else {{ compare_to('pcn_rows.lower_ci95', 'pcn_rows.upper_ci95', 'pcn_rows.icb_value') }}
     end as compared_to_icb,
     {{ compare_to('pcn_rows.lower_ci95', 'pcn_rows.upper_ci95', 'peer_values.peer_group_value') }}
