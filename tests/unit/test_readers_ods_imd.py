@@ -479,3 +479,18 @@ def test_every_real_ods_and_imd_file_matches_an_independent_parse():
     result = imd.read(REAL / "fingertips_imd/2019/indicator-data.csv")
     assert result.tables["practice_scores"].column("practice_code").to_pylist() == gp
     assert len(gp) == 6545
+
+
+def test_imd_keeps_ohids_england_score_and_refuses_an_export_without_it(tmp_path: Path):
+    england = [r for r in csv.DictReader(IMD.open(encoding="utf-8")) if r["Area Type"] == "England"]
+    table = imd.read(IMD).tables["england_scores"].to_pylist()
+    assert table == [
+        {"area_code": "E92000001", "imd_score": float(england[0]["Value"]), "time_period": "2019"}
+    ]
+    lines = IMD.read_text(encoding="utf-8").splitlines(keepends=True)
+    no_england = tmp_path / "indicator-data.csv"
+    no_england.write_text(
+        "".join(line for line in lines if ",England,England," not in line), encoding="utf-8"
+    )
+    with pytest.raises(ReaderError, match=r"indicator-data\.csv.*Area Type.*E92000001"):
+        imd.read(no_england)
